@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The image catalog: admin-defined bootable images, one "[image NAME]"
+ * section each, in *.conf files of the catalog directory.
+ */
+#ifndef HYP_CATALOG_H
+#define HYP_CATALOG_H
+
+#include <stddef.h>
+
+#include "hyp_error.h"
+
+enum hyp_image_kind {
+	HYP_IMAGE_APPLIANCE, /* kernel + initramfs, the agent is PID 1 */
+	HYP_IMAGE_DISK,	     /* qcow2/raw disk, direct kernel boot, per-job overlay */
+};
+
+enum hyp_disk_format { HYP_DISK_QCOW2, HYP_DISK_RAW };
+
+struct hyp_image {
+	char *name;
+	enum hyp_image_kind kind;
+	char *kernel;	   /* kernel = PATH (required) */
+	char *initrd;	   /* initrd = PATH (required for appliance) */
+	char *cmdline;	   /* cmdline = extra kernel arguments (optional) */
+	char *disk;	   /* disk = PATH (disk kind) */
+	enum hyp_disk_format disk_format; /* format = qcow2 | raw */
+	char *description; /* description = one line shown to users */
+};
+
+struct hyp_catalog {
+	struct hyp_image *images;
+	size_t n;
+};
+
+/* Load every *.conf in `dir` in name order. A duplicate name, unknown key or
+ * missing required key is an error naming the file and line. Files are not
+ * checked for existence here (see hyp_image_check). */
+int hyp_catalog_load(const char *dir, struct hyp_catalog *ret_cat, hyp_error *err);
+void hyp_catalog_free(struct hyp_catalog *cat);
+
+/* Find `name`; unknown names fail with "unknown image 'x' (available: a, b)". */
+int hyp_catalog_lookup(const struct hyp_catalog *cat, const char *name,
+		       const struct hyp_image **ret_img, hyp_error *err);
+
+/* Check that the image's files exist and are regular files. */
+int hyp_image_check(const struct hyp_image *img, hyp_error *err);
+
+int hyp_image_copy(const struct hyp_image *src, struct hyp_image *ret_dst, hyp_error *err);
+void hyp_image_free(struct hyp_image *img);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hyperion.conf: node-wide settings (doc/admin-guide.md lists every key). */
+#ifndef HYP_CONFIG_H
+#define HYP_CONFIG_H
+
+#include <stdbool.h>
+
+#include "hyp_build_config.h"
+#include "hyp_error.h"
+
+#define HYP_DEFAULT_CONFIG HYP_SYSCONFDIR "/hyperion.conf"
+
+enum hyp_domain_type {
+	HYP_DOMAIN_KVM,	 /* hardware virtualisation (production) */
+	HYP_DOMAIN_QEMU, /* TCG emulation (tests, machines without usable KVM) */
+};
+
+struct hyp_config {
+	char *libvirt_uri;	   /* libvirt_uri = qemu:///system */
+	enum hyp_domain_type domain_type; /* domain_type = kvm | qemu */
+	char *state_dir;	   /* state_dir = /run/hyperion */
+	unsigned vmm_reserve_mb;   /* vmm_reserve_mb = 128: taken from the allocation for QEMU */
+	unsigned boot_timeout_s;   /* boot_timeout = 60 */
+	char *image_catalog;	   /* images = HYP_SYSCONFDIR/images.d (directory of *.conf) */
+	unsigned spare_exec_ports; /* spare_exec_ports = 4: exec ports beyond one per vCPU */
+	char *cpu_model;	   /* cpu_model = host-passthrough (kvm only) */
+	char *housekeeping_cpus;   /* housekeeping_cpus = (empty): emulator threads' cpus, else the allocation's */
+	char *hugepages_allowed;   /* hugepages_allowed = none,2M,1G: sizes users may ask for */
+	char *hugepages_default;   /* hugepages = none */
+};
+
+/* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all
+ * defaults). Unknown keys and bad values are errors naming file and line. */
+int hyp_config_load(const char *path, struct hyp_config *ret_cfg, hyp_error *err);
+void hyp_config_free(struct hyp_config *cfg);
+
+const char *hyp_domain_type_name(enum hyp_domain_type t);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host-guest wire protocol (doc/protocol.md is the schema).
+ *
+ * A frame is an 8-byte header, then `length` payload bytes:
+ *	u32 length (big-endian, <= HYP_FRAME_MAX_PAYLOAD)
+ *	u16 type   (enum hyp_msg_type)
+ *	u16 flags  (must be 0 in version 1)
+ * Integers are big-endian; a string is u32 length + bytes without a NUL
+ * (no embedded NUL allowed). Decoding never reads past the bytes given and
+ * rejects anything malformed with an error naming what was wrong.
+ */
+#ifndef HYP_PROTO_H
+#define HYP_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hyp_error.h"
+
+#define HYP_PROTO_VERSION 1
+#define HYP_FRAME_HEADER_SIZE 8
+#define HYP_FRAME_MAX_PAYLOAD (256 * 1024) /* whole exec request must fit */
+#define HYP_DATA_CHUNK (32 * 1024)	   /* largest stdio payload a sender emits */
+#define HYP_EXEC_MAX_ARGS 4096
+#define HYP_EXEC_MAX_ENV 4096
+#define HYP_EXEC_MAX_GROUPS 1024
+#define HYP_PATH_MAX 4096
+#define HYP_MESSAGE_MAX 1024 /* text of an ERROR frame */
+
+/* virtio-serial port names (the guest finds them in /sys/class/virtio-ports) */
+#define HYP_PORT_CTL "org.hyperion.ctl"
+#define HYP_PORT_EXEC_PREFIX "org.hyperion.exec." /* followed by 0, 1, ... */
+
+enum hyp_msg_type {
+	HYP_MSG_HELLO = 1,     /* both ways, first frame of a session */
+	HYP_MSG_PING = 2,      /* host -> guest */
+	HYP_MSG_PONG = 3,      /* guest -> host */
+	HYP_MSG_EXEC = 4,      /* host -> guest */
+	HYP_MSG_STDIN = 5,     /* host -> guest */
+	HYP_MSG_STDIN_EOF = 6, /* host -> guest */
+	HYP_MSG_STDOUT = 7,    /* guest -> host */
+	HYP_MSG_STDERR = 8,    /* guest -> host */
+	HYP_MSG_SIGNAL = 9,    /* host -> guest */
+	HYP_MSG_WINCH = 10,    /* host -> guest */
+	HYP_MSG_EXIT = 11,     /* guest -> host, last frame of a session */
+	HYP_MSG_ERROR = 12,    /* both ways */
+	HYP_MSG_POWEROFF = 13, /* host -> guest, control port only */
+	/* 0x100-0x1ff reserved for requests that start in the guest (srun, squeue...) */
+};
+
+/* hyp_exec_request.flags */
+#define HYP_EXEC_TTY (1u << 0)		/* run on a pty; stderr is merged into it */
+#define HYP_EXEC_CWD_OPTIONAL (1u << 1) /* fall back to "/" if cwd is missing in the guest */
+#define HYP_EXEC_FLAGS_ALL (HYP_EXEC_TTY | HYP_EXEC_CWD_OPTIONAL)
+
+struct hyp_hello {
+	uint32_t version;
+	uint32_t max_payload; /* largest payload the sender accepts */
+};
+
+struct hyp_exec_request {
+	uint32_t flags;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t umask;
+	uint16_t rows, cols; /* initial window size when HYP_EXEC_TTY */
+	uint32_t ngroups;
+	uint32_t *groups;
+	char *cwd;
+	char **argv; /* argc >= 1 entries, NULL-terminated */
+	uint32_t argc;
+	char **envp; /* envc entries "NAME=VALUE", NULL-terminated */
+	uint32_t envc;
+};
+
+struct hyp_exit {
+	bool signaled;	  /* true: `code` is the signal that killed the command */
+	bool core_dumped; /* only meaningful when signaled */
+	uint32_t code;	  /* exit status 0-255, or signal number */
+};
+
+struct hyp_msg {
+	uint16_t type;
+	union {
+		struct hyp_hello hello;		/* HELLO */
+		uint64_t nonce;			/* PING, PONG */
+		struct hyp_exec_request exec;	/* EXEC (owned, freed by hyp_msg_clear) */
+		struct {			/* STDIN, STDOUT, STDERR */
+			const uint8_t *data;	/* borrowed from the encoder's caller */
+			size_t len;		/* or from the decoded buffer */
+		} data;
+		uint32_t signo;			/* SIGNAL (Linux numbering) */
+		struct {			/* WINCH */
+			uint16_t rows, cols;
+		} winsize;
+		struct hyp_exit exit;		/* EXIT */
+		struct {			/* ERROR (owned, freed by hyp_msg_clear) */
+			uint32_t code;		/* errno value */
+			char *message;
+		} error;
+	};
+};
+
+/* A growable byte buffer: [data + off, data + len) holds unconsumed bytes. */
+struct hyp_buf {
+	uint8_t *data;
+	size_t off, len, cap;
+};
+
+void hyp_buf_free(struct hyp_buf *buf);
+size_t hyp_buf_pending(const struct hyp_buf *buf);
+int hyp_buf_append(struct hyp_buf *buf, const void *data, size_t len, hyp_error *err);
+void hyp_buf_consume(struct hyp_buf *buf, size_t n);
+
+/* Append the frame for msg to out. Fails (nothing appended) on a message that
+ * would violate a limit the decoder enforces. */
+int hyp_msg_encode(struct hyp_buf *out, const struct hyp_msg *msg, hyp_error *err);
+
+/*
+ * Decode one frame from data[0..len). Returns the number of bytes the frame
+ * occupies (> 0) and fills ret_msg; 0 when more bytes are needed for a whole
+ * frame; a negative value on a malformed frame (err says why). STDIN/STDOUT/
+ * STDERR payloads point into `data`.
+ */
+ssize_t hyp_msg_decode(const uint8_t *data, size_t len, struct hyp_msg *ret_msg, hyp_error *err);
+
+/* Release what a decoded or caller-built message owns; leaves type intact. */
+void hyp_msg_clear(struct hyp_msg *msg);
+
+/* "HELLO", "EXEC", ...; "unknown" otherwise. */
+const char *hyp_msg_type_name(uint16_t type);
+
+/* Check a peer's HELLO: same version, sane max_payload. */
+int hyp_hello_check(const struct hyp_hello *hello, hyp_error *err);
+
+#endif
