@@ -54,8 +54,4 @@ int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
 		   struct hyp_vm_spec *ret_spec, hyp_error *err);
 void hyp_spec_free(struct hyp_vm_spec *spec);
 
-/* "<job_dir>/exec.<i>.sock" / ".lock" (malloc'd). */
-char *hyp_spec_exec_socket(const char *job_dir, unsigned i);
-char *hyp_spec_exec_lock(const char *job_dir, unsigned i);
-
 #endif

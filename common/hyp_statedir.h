@@ -22,8 +22,17 @@
 
 #include "hyp_error.h"
 
+#define HYP_CTL_SOCKET "ctl.sock"
+#define HYP_CONSOLE_LOG "console.log"
+#define HYP_OVERLAY "overlay.qcow2"
+
 /* "<state_dir>/job.<id>" (malloc'd). */
 char *hyp_job_dir(const char *state_dir, uint32_t job_id);
+/* "<job_dir>/<name>" (malloc'd). */
+char *hyp_job_file(const char *job_dir, const char *name);
+/* "<job_dir>/exec.<i>.sock" and "<job_dir>/exec.<i>.lock" (malloc'd). */
+char *hyp_exec_socket_path(const char *job_dir, unsigned i);
+char *hyp_exec_lock_path(const char *job_dir, unsigned i);
 
 /*
  * Take the per-job lock (blocking, bounded by timeout_s). Returns the lock fd
@@ -40,7 +49,8 @@ void hyp_job_unlock(const char *state_dir, uint32_t job_id, int fd, bool remove)
 int hyp_job_dir_create(const char *job_dir, unsigned nexec_ports, uid_t uid, gid_t gid,
 		       hyp_error *err);
 
-/* Give the job's sockets to the job user (0600) once QEMU created them. */
+/* Give the job's sockets and console log to the job user (0600) once QEMU
+ * created or opened them. */
 int hyp_job_dir_chown_sockets(const char *job_dir, uid_t uid, gid_t gid, hyp_error *err);
 
 /* Remove the job directory and everything in it; absent is success. */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal to hyp_vm*.c: libvirt handles and error conversion. */
+#ifndef HYP_VIRT_H
+#define HYP_VIRT_H
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "hyp_cleanup.h"
+#include "hyp_error.h"
+#include "hyp_vm.h"
+
+struct hyp_vm_conn {
+	virConnectPtr conn;
+};
+
+static inline void hyp_virdomainp(virDomainPtr *d)
+{
+	if (*d)
+		virDomainFree(*d);
+}
+#define _cleanup_virdomain_ _cleanup_(hyp_virdomainp)
+
+/* Record "CONTEXT: <libvirt's last error>"; returns the negative code. */
+int hyp_fail_virt(hyp_error *err, const char *fmt, ...) HYP_PRINTF(2, 3);
+
+/* True if libvirt's last error says the domain does not exist (any more). */
+bool hyp_virt_no_domain(void);
+
+/* "hyperion-job-<id>" into buf. */
+void hyp_vm_domain_name(uint32_t job_id, char *buf, size_t size);
+
+#endif
