@@ -1,0 +1,194 @@
+#!/bin/bash
+# The core against a real libvirtd and real TCG guests, as non-root users:
+# hyperionctl start/exec/stop/list/reap/xml and hyperion-exec.
+#
+# usage: test-vm.sh BUILD_DIR APPLIANCE_DIR DISK_IMAGE
+# Needs root, a running libvirtd (scripts/libvirt-up) and a built appliance.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+build=$(cd "${1:?build dir}" && pwd)
+appliance=${2:?appliance dir}
+disk=${3:?disk image}
+ctl="$build/tools/hyperionctl"
+exec_tool="$build/tools/hyperion-exec"
+user1=hyptest1
+user2=hyptest2
+ensure_user "$user1"
+ensure_user "$user2"
+
+tmp=$(mktemp -d /tmp/hyperion-it.XXXXXX)
+chmod 755 "$tmp"
+state=/run/hyperion-it
+conf="$tmp/hyperion.conf"
+mkdir -p "$tmp/images.d"
+cat >"$conf" <<CONF
+libvirt_uri = qemu:///system
+domain_type = qemu
+state_dir = $state
+vmm_reserve_mb = 64
+boot_timeout = 60
+images = $tmp/images.d
+CONF
+
+# A broken initramfs: a cpio archive without /init; the kernel panics.
+(cd "$tmp" && mkdir -p broken/etc && echo x >broken/etc/x &&
+	(cd broken && find . | cpio -o -H newc 2>/dev/null | gzip) >broken.img)
+cat >"$tmp/images.d/test.conf" <<CONF
+[image default]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $appliance/initrd.img
+description = the default appliance
+
+[image nokernel]
+kind = appliance
+kernel = $tmp/no-such-vmlinuz
+initrd = $appliance/initrd.img
+
+[image broken]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $tmp/broken.img
+
+[image disk]
+kind = disk
+kernel = $appliance/vmlinuz
+initrd = $appliance/initrd.img
+disk = $disk
+format = qcow2
+CONF
+
+cleanup() {
+	for j in 101 102 103 104 105 106; do "$ctl" -c "$conf" stop --job "$j" >/dev/null 2>&1; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+hctl() { "$ctl" -c "$conf" "$@"; }
+# as_user USER ARGS...: hyperion-exec as a non-root user for job 101.
+as_user() { local u=$1; shift; runuser -u "$u" -- "$exec_tool" -c "$conf" --job 101 "$@"; }
+hx() { as_user "$user1" "$@"; }
+domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1"; }
+# nothing_left JOB: no domain, no state directory, no lock.
+nothing_left() {
+	! domain_exists "$1" && [ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ]
+}
+
+echo "== xml"
+xml=$(hctl xml --job 100 --user "$user1" --cpus 0-1 --memory 512 --image default)
+printf '%s\n' "$xml" >"$tmp/domain.xml"
+check "xml validates against libvirt's schema" virt-xml-validate "$tmp/domain.xml" domain
+expect_match "xml pins vCPU 1 to cpu 1" "<vcpupin vcpu=\"1\" cpuset=\"1\"" "$xml"
+
+echo "== start"
+t0=$(date +%s.%N)
+out=$(hctl start --job 101 --user "$user1" --cpus 0-1 --memory 512 --image default 2>&1)
+rc=$?
+t1=$(date +%s.%N)
+expect_eq "start succeeds" 0 "$rc"
+echo "     ($out; $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s)"
+out=$(hctl start --job 101 --user "$user1" --cpus 0-1 --memory 512 --image default 2>&1)
+expect_match "a second start of the same job is refused" "already has a VM" "$out"
+expect_match "list shows the job and its user" "^101 +$user1 +running" "$(hctl list)"
+sock_owner=$(stat -c '%U %a' "$state/job.101/exec.0.sock")
+expect_eq "exec sockets belong to the job user, mode 0600" "$user1 600" "$sock_owner"
+
+echo "== identity, kernel, cwd, environment"
+expect_eq "uid in the guest" "$(id -u $user1)" "$(hx -- id -u)"
+expect_eq "gid in the guest" "$(id -g $user1)" "$(hx -- id -g)"
+expect_eq "guest runs the appliance kernel" "$(cat "$appliance/kernel-release")" "$(hx -- uname -r)"
+expect_eq "cwd as asked" "/tmp" "$(hx -C /tmp -- pwd)"
+expect_eq "exactly the environment asked for" "A=1 B=two words" \
+	"$(hx -i -e A=1 -e 'B=two words' -- env | sort | tr '\n' ' ' | sed 's/ $//')"
+
+echo "== stdio"
+head -c 100M /dev/urandom >"$tmp/in"
+chmod 644 "$tmp/in"
+want=$(sha256sum <"$tmp/in" | cut -d' ' -f1)
+got=$(hx -- cat <"$tmp/in" | sha256sum | cut -d' ' -f1)
+expect_eq "100 MB through stdin come back with the same checksum" "$want" "$got"
+out=$(hx -- sh -c 'echo to-out; echo to-err >&2' 2>"$tmp/err")
+expect_eq "stdout stays stdout" "to-out" "$out"
+expect_eq "stderr stays stderr" "to-err" "$(cat "$tmp/err")"
+
+echo "== exit status and signals"
+for code in 0 1 42; do
+	hx -- sh -c "exit $code" </dev/null
+	expect_eq "exit status $code comes back" "$code" "$?"
+done
+hx -- sh -c 'kill -KILL $$' </dev/null
+expect_eq "killed by SIGKILL in the guest: hyperion-exec dies of SIGKILL" 137 "$?"
+hx -- sleep 1000 </dev/null &
+pid=$!
+sleep 3
+t0=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_eq "SIGTERM ends 'sleep 1000' in the guest; hyperion-exec dies of SIGTERM" 143 "$rc"
+if [ "$ms" -lt 1000 ]; then pass "... within a second (${ms} ms)"; else fail "... within a second" "${ms} ms"; fi
+expect_eq "no sleep left in the guest" 0 "$(hx -- sh -c 'ps | grep -c "[s]leep 1000"')"
+
+echo "== concurrency and ownership"
+nports=$(ls "$state/job.101/" | grep -c '^exec\..*\.sock$')
+pids=()
+for i in $(seq 1 "$nports"); do
+	hx -- sh -c "sleep 2; echo session-$i" >"$tmp/conc.$i" </dev/null &
+	pids+=($!)
+done
+ok=0
+for i in $(seq 1 "$nports"); do
+	wait "${pids[$((i - 1))]}" && [ "$(cat "$tmp/conc.$i")" = "session-$i" ] && ok=$((ok + 1))
+done
+expect_eq "$nports concurrent sessions (one per exec port) all succeed" "$nports" "$ok"
+out=$(as_user "$user2" -- true 2>&1)
+rc=$?
+expect_match "another user is refused with a clear message" "ermission denied" "$out"
+[ "$rc" -ne 0 ] && pass "... and a non-zero exit" || fail "... and a non-zero exit"
+
+echo "== stop"
+check "stop succeeds" hctl stop --job 101
+check "stop leaves no domain, state directory, socket or lock" nothing_left 101
+check "stop again succeeds" hctl stop --job 101
+
+echo "== disk image with a per-job overlay"
+base_sum=$(sha256sum <"$disk")
+check "start from a disk image" hctl start --job 102 --user "$user1" --cpus 0 --memory 384 --image disk
+check "the overlay is in the job's state directory" test -f "$state/job.102/overlay.qcow2"
+hx102() { runuser -u "$user1" -- "$exec_tool" -c "$conf" --job 102 "$@"; }
+expect_match "the guest's root is the disk" "^/dev/vda / " "$(hx102 -- cat /proc/mounts </dev/null)"
+hx102 -- sh -c 'echo scribble >/written-by-job; sync' </dev/null
+check "stop the disk VM" hctl stop --job 102
+expect_eq "the base image was never written" "$base_sum" "$(sha256sum <"$disk")"
+check "stop removes the overlay" nothing_left 102
+
+echo "== reap"
+hctl start --no-wait --job 103 --user "$user1" --cpus 0 --memory 256 --image default >/dev/null
+expect_match "reap destroys a dead job's VM" "reaped job 103" "$(hctl reap 103)"
+check "reap leaves nothing" nothing_left 103
+
+echo "== errors leave nothing behind"
+out=$(hctl start --job 104 --user "$user1" --cpus 0 --memory 256 --image nope 2>&1)
+expect_match "unknown image: names the valid ones" "unknown image 'nope'.*default" "$out"
+check "... and leaves nothing" nothing_left 104
+out=$(hctl start --job 105 --user "$user1" --cpus 0 --memory 256 --image nokernel 2>&1)
+expect_match "missing kernel: names the file" "no-such-vmlinuz" "$out"
+check "... and leaves nothing" nothing_left 105
+out=$(hctl start --job 106 --user "$user1" --cpus 0 --memory 256 --image broken 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && pass "broken initramfs: start fails" || fail "broken initramfs: start fails" "$out"
+expect_match "... with a clear error and the console's last lines" "agent.*(stopped|did not)" "$out"
+check "... and leaves nothing" nothing_left 106
+out=$(hctl start --job 106 --no-wait --user "$user1" --cpus 0 --memory 256 --image broken 2>&1)
+out=$(runuser -u "$user1" -- "$exec_tool" -c "$conf" --job 106 --timeout 15 -- true 2>&1 </dev/null)
+rc=$?
+expect_match "hyperion-exec on a guest that never answers prints the console" "(Kernel panic|init)" "$out"
+[ "$rc" -ne 0 ] && pass "... and fails" || fail "... and fails"
+hctl stop --job 106 >/dev/null
+check "... and stop leaves nothing" nothing_left 106
+
+summary
