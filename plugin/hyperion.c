@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hyperion.so: Slurm calls these in several contexts; each is sent to the
+ * file for its context. Return values follow SPANK's rule: -1 fails, and
+ * a positive ESPANK code would be ignored, so none is returned.
+ */
+#include <slurm/spank.h>
+
+#include "plugin.h"
+
+SPANK_PLUGIN(hyperion, 1)
+
+struct plugin_state plugin;
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	if (plugin_parse_args(ac, av) < 0)
+		return -1;
+	switch (spank_context()) {
+	case S_CTX_LOCAL:
+	case S_CTX_ALLOCATOR:
+	case S_CTX_REMOTE:
+		return plugin_register_options(sp);
+	default:
+		return 0;
+	}
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+	switch (spank_context()) {
+	case S_CTX_LOCAL:
+	case S_CTX_ALLOCATOR:
+		return plugin_submit_check(sp);
+	case S_CTX_REMOTE:
+		return plugin_stepd_post_opt(sp);
+	default:
+		return 0;
+	}
+}
+
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	return spank_context() == S_CTX_REMOTE ? plugin_stepd_task_init(sp) : 0;
+}
+
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+	if (plugin_parse_args(ac, av) < 0)
+		return -1;
+	return plugin_job_epilog(sp);
+}
