@@ -57,7 +57,8 @@ int hyp_error_prefix(hyp_error *err, const char *fmt, ...)
 
 	char old[HYP_ERROR_MSG_SIZE];
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	if (snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old) >= (int)sizeof(err->msg))
+		err->msg[sizeof(err->msg) - 1] = '\0'; /* truncated on purpose */
 	return -err->code;
 }
 

@@ -113,6 +113,9 @@ struct hyp_buf {
 void hyp_buf_free(struct hyp_buf *buf);
 size_t hyp_buf_pending(const struct hyp_buf *buf);
 int hyp_buf_append(struct hyp_buf *buf, const void *data, size_t len, hyp_error *err);
+/* Make room for n bytes at data + len (compacting or growing); the caller
+ * writes them and adds n to len. */
+int hyp_buf_reserve(struct hyp_buf *buf, size_t n, uint8_t **ret_tail, hyp_error *err);
 void hyp_buf_consume(struct hyp_buf *buf, size_t n);
 
 /* Append the frame for msg to out. Fails (nothing appended) on a message that
