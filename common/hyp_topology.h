@@ -25,4 +25,17 @@ int hyp_topology_cores_to_cpus(const struct hyp_topology *topo, const char *core
 			       unsigned threads_per_core, unsigned **ret_cpus, size_t *ret_ncpus,
 			       hyp_error *err);
 
+/* Where an OS cpu sits. Indexes are hwloc logical ones (tree order). */
+struct hyp_cpu_place {
+	unsigned node;    /* NUMA node holding the cpu (first by logical index) */
+	unsigned node_os; /* its OS index, as numactl and libvirt number it */
+	unsigned package; /* 0 when the machine shows no packages */
+	unsigned core;    /* the PU's own index when it shows no cores */
+	unsigned thread;  /* the PU itself */
+};
+
+/* Fails if cpu is not on the machine, naming it and the machine's cpus. */
+int hyp_topology_locate_cpu(const struct hyp_topology *topo, unsigned cpu,
+                            struct hyp_cpu_place *ret_place, hyp_error *err);
+
 #endif
