@@ -1,0 +1,148 @@
+#!/bin/bash
+# The SPANK plugin on a real single-node Slurm cluster (munged, slurmctld,
+# slurmd, libvirtd), as the non-root user hyptest1.
+#
+# usage: test-slurm.sh BUILD_DIR APPLIANCE_DIR
+# Needs root; starts the cluster with scripts/cluster-up and stops it again.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+
+build=$(cd "${1:?build dir}" && pwd)
+appliance=${2:?appliance dir}
+user=hyptest1
+ensure_user "$user"
+ensure_user hyptest2
+
+tmp=$(mktemp -d /tmp/hyperion-slurm-it.XXXXXX)
+chmod 755 "$tmp"
+state=/run/hyperion-slurm-it
+conf="$tmp/hyperion.conf"
+mkdir -p "$tmp/images.d"
+cat >"$conf" <<CONF
+domain_type = qemu
+state_dir = $state
+vmm_reserve_mb = 64
+images = $tmp/images.d
+CONF
+cat >"$tmp/images.d/test.conf" <<CONF
+[image default]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $appliance/initrd.img
+
+[image nokernel]
+kind = appliance
+kernel = $tmp/no-such-vmlinuz
+initrd = $appliance/initrd.img
+CONF
+home=$(getent passwd "$user" | cut -d: -f6)
+work="$home/hyperion-it"
+rm -rf "$work"
+runuser -u "$user" -- mkdir -p "$work"
+
+cleanup() {
+	"$top/scripts/cluster-down" >/dev/null 2>&1
+	rm -rf "$tmp" "$work"
+}
+trap cleanup EXIT
+
+"$top/scripts/cluster-up" --plugin "$build/plugin/hyperion.so" --hyperion-conf "$conf" \
+	--exec "$build/tools/hyperion-exec" --no-check >"$tmp/cluster-up.log" 2>&1 ||
+	{ cat "$tmp/cluster-up.log"; fail "cluster-up"; summary; exit 1; }
+pass "cluster up with the plugin"
+
+as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
+kernel=$(cat "$appliance/kernel-release")
+host_kernel=$(uname -r)
+node=$(hostname -s)
+nothing_left() { # no Hyperion domain, state directory or lock for job $1
+	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1" &&
+		[ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ]
+}
+wait_nothing_left() { # JOB SECONDS
+	local i
+	for i in $(seq "$2"); do nothing_left "$1" && return 0; sleep 1; done
+	nothing_left "$1"
+}
+job_field() { scontrol show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+node_state() { sinfo -h -n "$node" -o %T; }
+
+echo "== sbatch"
+cat >"$work/job.sh" <<'JOB'
+#!/bin/sh
+echo "kernel=$(uname -r)"
+echo "uid=$(id -u)"
+echo "job=$SLURM_JOB_ID"
+JOB
+chmod 755 "$work/job.sh"
+out=$(as_user sbatch --parsable --wait --vm-image=default -o "$work/out-%j.txt" "$work/job.sh")
+jid=${out%%;*}
+text=$(cat "$work/out-$jid.txt" 2>/dev/null)
+expect_match "the batch script ran in the appliance kernel, not the host's" "^kernel=$kernel\$" "$text"
+expect_match "... as the user" "^uid=$(id -u "$user")\$" "$text"
+expect_match "... with its own SLURM_JOB_ID" "^job=$jid\$" "$text"
+check "... and the VM is gone after the job" wait_nothing_left "$jid" 30
+
+printf '#!/bin/sh\nexit 3\n' >"$work/exit3.sh"
+chmod 755 "$work/exit3.sh"
+jid=$(as_user sbatch --parsable --wait --vm-image=default -o /dev/null "$work/exit3.sh")
+expect_eq "exit 3 in the script gives ExitCode=3:0" "3:0" "$(job_field "${jid%%;*}" ExitCode)"
+
+echo "== srun and salloc"
+out=$(as_user srun --vm-image=default -n 2 uname -r)
+expect_eq "srun -n 2: both tasks run in the guest" "$kernel $kernel" "$(echo $out)"
+out=$(as_user srun --vm-image=default -n 2 hostname)
+expect_eq "... (guest hostname)" "hyperion hyperion" "$(echo $out)"
+ids=$(as_user salloc --vm-image=default -n 1 sh -c \
+	'srun cat /proc/sys/kernel/random/boot_id; srun cat /proc/sys/kernel/random/boot_id' 2>/dev/null)
+first=$(echo "$ids" | sed -n 1p)
+second=$(echo "$ids" | sed -n 2p)
+[ -n "$first" ] && [ "$first" = "$second" ] && pass "two srun steps of one allocation share the guest" ||
+	fail "two srun steps of one allocation share the guest" "$ids"
+third=$(as_user salloc --vm-image=default -n 1 srun cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+[ -n "$third" ] && [ "$third" != "$first" ] && pass "a new allocation gets a new guest" ||
+	fail "a new allocation gets a new guest" "$first / $third"
+expect_eq "a job without --vm-image runs on the host" "$host_kernel" "$(as_user srun uname -r)"
+
+echo "== scancel and time limit"
+jid=$(as_user sbatch --parsable --vm-image=default -o /dev/null --wrap 'sleep 1000')
+for _ in $(seq 60); do
+	virsh -c qemu:///system list --name | grep -qx "hyperion-job-$jid" && break
+	sleep 1
+done
+as_user scancel "$jid"
+check "scancel: nothing left within KillWait plus a few seconds" wait_nothing_left "$jid" 20
+jid=$(as_user sbatch --parsable --vm-image=default --time=1 -o /dev/null --wrap 'sleep 1000')
+for _ in $(seq 150); do
+	[ "$(job_field "$jid" JobState)" = TIMEOUT ] && break
+	sleep 1
+done
+expect_eq "a job over its time limit ends TIMEOUT" TIMEOUT "$(job_field "$jid" JobState)"
+check "... and leaves nothing within KillWait plus a few seconds" wait_nothing_left "$jid" 20
+
+echo "== ten jobs in a row"
+for _ in $(seq 10); do as_user srun --vm-image=default true; done
+sleep 5
+left=$(virsh -c qemu:///system list --all --name | grep -c '^hyperion-job-')
+expect_eq "no domain left" 0 "$left"
+expect_eq "no state directory, socket, overlay or lock left" "" "$(ls -A "$state" 2>/dev/null)"
+
+echo "== errors"
+before=$(squeue -h | wc -l)
+out=$(as_user sbatch --vm-image=nope "$work/job.sh" 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && pass "--vm-image=nope is refused at submission" || fail "--vm-image=nope is refused" "$out"
+expect_match "... naming the valid images" "unknown image 'nope'.*default" "$out"
+expect_eq "... and nothing is queued" "$before" "$(squeue -h | wc -l)"
+jid=$(as_user sbatch --parsable --wait --vm-image=nokernel -o "$work/nokernel-%j.txt" "$work/job.sh")
+jid=${jid%%;*}
+expect_match "a missing kernel fails the job with a clear message" "hyperion: .*no-such-vmlinuz" \
+	"$(cat "$work/nokernel-$jid.txt" 2>/dev/null)"
+expect_match "... the job fails" "^[1-9]" "$(job_field "$jid" ExitCode)"
+expect_match "... and the node stays up, not drained" "^(idle|mixed|allocated|completing)" "$(node_state)"
+check "... and nothing is left" wait_nothing_left "$jid" 10
+
+summary
