@@ -31,11 +31,14 @@ struct hyp_image {
 struct hyp_catalog {
 	struct hyp_image *images;
 	size_t n;
+	char *dir; /* where it was loaded from, for messages */
 };
 
-/* Load every *.conf in `dir` in name order. A duplicate name, unknown key or
- * missing required key is an error naming the file and line. Files are not
- * checked for existence here (see hyp_image_check). */
+/* Load every *.conf in `dir` in name order (hidden files skipped). A
+ * duplicate name, unknown key or missing required key is an error naming the
+ * file and line. A missing `dir` is an empty catalog, not an error: lookups
+ * then say where images were looked for. Files are not checked for
+ * existence here (see hyp_image_check). */
 int hyp_catalog_load(const char *dir, struct hyp_catalog *ret_cat, hyp_error *err);
 void hyp_catalog_free(struct hyp_catalog *cat);
 
@@ -43,7 +46,8 @@ void hyp_catalog_free(struct hyp_catalog *cat);
 int hyp_catalog_lookup(const struct hyp_catalog *cat, const char *name,
 		       const struct hyp_image **ret_img, hyp_error *err);
 
-/* Check that the image's files exist and are regular files. */
+/* Check that the image's files exist, are regular files and can be opened
+ * for reading: "image 'x': kernel '/path': No such file or directory". */
 int hyp_image_check(const struct hyp_image *img, hyp_error *err);
 
 int hyp_image_copy(const struct hyp_image *src, struct hyp_image *ret_dst, hyp_error *err);

@@ -12,7 +12,10 @@
 #include "hyp_error.h"
 
 /* Called for each key; section is "" before the first header, else the whole
- * header text ("image rocky9"). Return < 0 (with err set) to stop. */
+ * header text ("image rocky9"). After the last key of each [section] (also
+ * for a section without keys) it is called once more with key and value
+ * NULL, to check the section as a whole; errors from that call name the
+ * header's line. Return < 0 (with err set) to stop. */
 typedef int (*hyp_ini_fn)(void *ctx, const char *section, const char *key, const char *value,
 			  hyp_error *err);
 

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * From an allocation, the configuration and an image to what to boot.
+ *
+ * Memory: the guest gets the allocation minus vmm_reserve_mb. With
+ * hugepages that is rounded *down* to whole pages (never above what the job
+ * was given), and each NUMA cell but the last is rounded down to whole pages
+ * too, the last one taking the rest: QEMU backs each cell with its own
+ * memory object, which must be a whole number of pages.
+ */
+#include "hyp_spec.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hyp_cleanup.h"
+#include "hyp_statedir.h"
+
+struct page_size {
+	const char *name;
+	unsigned long kib;
+};
+
+static const struct page_size page_sizes[] = {
+    {"none", 0},
+    {"2M", 2048},
+    {"1G", 1024 * 1024},
+};
+#define NPAGE_SIZES (sizeof(page_sizes) / sizeof(page_sizes[0]))
+
+void hyp_spec_free(struct hyp_vm_spec *spec)
+{
+	if (!spec)
+		return;
+	free(spec->user);
+	free(spec->name);
+	free(spec->job_dir);
+	free(spec->console_log);
+	free(spec->ctl_socket);
+	free(spec->overlay);
+	free(spec->cpu_model);
+	hyp_image_free(&spec->image);
+	hyp_placement_free(&spec->placement);
+	memset(spec, 0, sizeof(*spec));
+}
+
+static int set_paths(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
+                     const struct hyp_image *img, hyp_error *err)
+{
+	if (asprintf(&spec->name, HYP_DOMAIN_PREFIX "%u", spec->job_id) < 0) {
+		spec->name = NULL;
+		return hyp_fail(err, ENOMEM, "out of memory");
+	}
+	spec->job_dir = hyp_job_dir(cfg->state_dir, spec->job_id);
+	if (!spec->job_dir)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	spec->console_log = hyp_job_file(spec->job_dir, HYP_CONSOLE_LOG);
+	spec->ctl_socket = hyp_job_file(spec->job_dir, HYP_CTL_SOCKET);
+	if (img->kind == HYP_IMAGE_DISK)
+		spec->overlay = hyp_job_file(spec->job_dir, HYP_OVERLAY);
+	if (!spec->console_log || !spec->ctl_socket ||
+	    (img->kind == HYP_IMAGE_DISK && !spec->overlay))
+		return hyp_fail(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Is `name` (canonical) in the comma-separated `allowed`, in any case? */
+static bool size_allowed(const char *allowed, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = allowed; *p;) {
+		p += strspn(p, " ");
+		size_t n = strcspn(p, ",");
+		if (n == len && !strncasecmp(p, name, len))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static int choose_page_size(const struct hyp_config *cfg, const struct hyp_alloc *alloc,
+                            unsigned long *ret_kib, hyp_error *err)
+{
+	const char *allowed = cfg->hugepages_allowed ? cfg->hugepages_allowed : "none";
+	const char *want = alloc->hugepages         ? alloc->hugepages
+	                   : cfg->hugepages_default ? cfg->hugepages_default
+	                                            : "none";
+	for (size_t i = 0; i < NPAGE_SIZES; i++) {
+		if (strcasecmp(want, page_sizes[i].name) != 0 ||
+		    !size_allowed(allowed, page_sizes[i].name))
+			continue;
+		*ret_kib = page_sizes[i].kib;
+		return 0;
+	}
+	char list[64]; /* "none,2M" -> "none, 2M" */
+	size_t k = 0;
+	for (const char *p = allowed; *p && k + 3 < sizeof(list); p++) {
+		list[k++] = *p;
+		if (*p == ',')
+			list[k++] = ' ';
+	}
+	list[k] = '\0';
+	return hyp_fail(err, EINVAL, "job %u: hugepages '%s' not allowed (allowed: %s)",
+	                alloc->job_id, want, list);
+}
+
+static const char *page_name(unsigned long kib)
+{
+	for (size_t i = 0; i < NPAGE_SIZES; i++)
+		if (page_sizes[i].kib == kib)
+			return page_sizes[i].name;
+	return "?";
+}
+
+static int set_memory(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
+                      const struct hyp_alloc *alloc, hyp_error *err)
+{
+	int r = choose_page_size(cfg, alloc, &spec->hugepage_kib, err);
+	if (r < 0)
+		return r;
+	unsigned long long mb = alloc->memory_mb, reserve = cfg->vmm_reserve_mb;
+	unsigned long long left = mb > reserve ? mb - reserve : 0;
+	if (left < HYP_MIN_GUEST_MIB)
+		return hyp_fail(err, EINVAL,
+		                "job %u: %llu MB allocated, %llu MB reserved for the VMM leaves "
+		                "%llu MB, at least %u MB needed: ask for more memory",
+		                alloc->job_id, mb, reserve, left, HYP_MIN_GUEST_MIB);
+	unsigned long long page_mib = spec->hugepage_kib / 1024;
+	spec->memory_mib = page_mib ? left / page_mib * page_mib : left;
+	if (spec->memory_mib < HYP_MIN_GUEST_MIB)
+		return hyp_fail(err, EINVAL,
+		                "job %u: %llu MB allocated, %llu MB reserved for the VMM leaves "
+		                "%llu MB, less than %u MB in whole %s hugepages: ask for more "
+		                "memory or smaller hugepages",
+		                alloc->job_id, mb, reserve, left, HYP_MIN_GUEST_MIB,
+		                page_name(spec->hugepage_kib));
+	return 0;
+}
+
+/* Every cell a whole number of hugepages; the last takes what is left. */
+static int align_cells(struct hyp_vm_spec *spec, hyp_error *err)
+{
+	struct hyp_placement *pl = &spec->placement;
+	unsigned long long page = spec->hugepage_kib, left = spec->memory_mib * 1024;
+	if (!page || pl->ncells == 0)
+		return 0;
+	for (size_t c = 0; c < pl->ncells; c++) {
+		unsigned long long kib =
+		    c + 1 < pl->ncells ? pl->cells[c].memory_kib / page * page : left;
+		if (kib == 0)
+			return hyp_fail(err, EINVAL,
+			                "job %u: %llu MB in %s hugepages cannot give each of the "
+			                "%zu NUMA nodes of the allocation a page: ask for more "
+			                "memory or smaller hugepages",
+			                spec->job_id, spec->memory_mib, page_name(page),
+			                pl->ncells);
+		pl->cells[c].memory_kib = kib;
+		left -= kib;
+	}
+	return 0;
+}
+
+static int copy_identity(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
+                         const struct hyp_alloc *alloc, hyp_error *err)
+{
+	spec->job_id = alloc->job_id;
+	spec->uid = alloc->uid;
+	spec->gid = alloc->gid;
+	spec->nexec_ports = (unsigned)alloc->ncpus + cfg->spare_exec_ports;
+	spec->domain_type = cfg->domain_type;
+	spec->user = strdup(alloc->user ? alloc->user : "");
+	spec->cpu_model = strdup(cfg->cpu_model ? cfg->cpu_model : "host-passthrough");
+	if (!spec->user || !spec->cpu_model)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
+                   const struct hyp_topology *topo, const struct hyp_alloc *alloc,
+                   struct hyp_vm_spec *ret_spec, hyp_error *err)
+{
+	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
+	int r = copy_identity(&spec, cfg, alloc, err);
+	if (r >= 0)
+		r = set_paths(&spec, cfg, img, err);
+	if (r >= 0)
+		r = set_memory(&spec, cfg, alloc, err);
+	if (r >= 0)
+		r = hyp_image_copy(img, &spec.image, err);
+	if (r >= 0 && hyp_placement_compute(topo, alloc->cpus, alloc->ncpus, spec.memory_mib,
+	                                    cfg->housekeeping_cpus, &spec.placement, err) < 0)
+		r = hyp_error_prefix(err, "job %u", alloc->job_id);
+	if (r >= 0)
+		r = align_cells(&spec, err);
+	if (r < 0)
+		return r;
+	*ret_spec = spec;
+	memset(&spec, 0, sizeof(spec));
+	return 0;
+}
