@@ -124,11 +124,12 @@ expect_eq "a job over its time limit ends TIMEOUT" TIMEOUT "$(job_field "$jid" J
 check "... and leaves nothing within KillWait plus a few seconds" wait_nothing_left "$jid" 20
 
 echo "== ten jobs in a row"
-for _ in $(seq 10); do as_user srun --vm-image=default true; done
-sleep 5
-left=$(virsh -c qemu:///system list --all --name | grep -c '^hyperion-job-')
-expect_eq "no domain left" 0 "$left"
-expect_eq "no state directory, socket, overlay or lock left" "" "$(ls -A "$state" 2>/dev/null)"
+ids=()
+for _ in $(seq 10); do ids+=("$(as_user srun --vm-image=default sh -c 'echo $SLURM_JOB_ID' 2>/dev/null)"); done
+expect_eq "ten VM jobs ran" 10 "$(printf '%s\n' "${ids[@]}" | grep -c '^[0-9]')"
+all_gone() { local j; for j in "${ids[@]}"; do wait_nothing_left "$j" 15 || return 1; done; }
+check "no domain, state directory, socket, overlay or lock left" all_gone
+expect_eq "the state directory is empty" "" "$(ls -A "$state" 2>/dev/null)"
 
 echo "== errors"
 before=$(squeue -h | wc -l)

@@ -53,6 +53,13 @@ kind = appliance
 kernel = $appliance/vmlinuz
 initrd = $tmp/broken.img
 
+# A kernel whose init never starts the agent: it sleeps.
+[image stuck]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $appliance/initrd.img
+cmdline = rdinit=/bin/sleep 600 loglevel=7
+
 [image disk]
 kind = disk
 kernel = $appliance/vmlinuz
@@ -69,7 +76,7 @@ trap cleanup EXIT
 
 hctl() { "$ctl" -c "$conf" "$@"; }
 # as_user USER ARGS...: hyperion-exec as a non-root user for job 101.
-as_user() { local u=$1; shift; runuser -u "$u" -- "$exec_tool" -c "$conf" --job 101 "$@"; }
+as_user() { local u=$1; shift; runuser -u "$u" -- "$exec_tool" --config "$conf" --job 101 "$@"; }
 hx() { as_user "$user1" "$@"; }
 domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1"; }
 # nothing_left JOB: no domain, no state directory, no lock.
@@ -159,7 +166,7 @@ echo "== disk image with a per-job overlay"
 base_sum=$(sha256sum <"$disk")
 check "start from a disk image" hctl start --job 102 --user "$user1" --cpus 0 --memory 384 --image disk
 check "the overlay is in the job's state directory" test -f "$state/job.102/overlay.qcow2"
-hx102() { runuser -u "$user1" -- "$exec_tool" -c "$conf" --job 102 "$@"; }
+hx102() { runuser -u "$user1" -- "$exec_tool" --config "$conf" --job 102 "$@"; }
 expect_match "the guest's root is the disk" "^/dev/vda / " "$(hx102 -- cat /proc/mounts </dev/null)"
 hx102 -- sh -c 'echo scribble >/written-by-job; sync' </dev/null
 check "stop the disk VM" hctl stop --job 102
@@ -181,12 +188,14 @@ check "... and leaves nothing" nothing_left 105
 out=$(hctl start --job 106 --user "$user1" --cpus 0 --memory 256 --image broken 2>&1)
 rc=$?
 [ "$rc" -ne 0 ] && pass "broken initramfs: start fails" || fail "broken initramfs: start fails" "$out"
-expect_match "... with a clear error and the console's last lines" "agent.*(stopped|did not)" "$out"
+expect_match "... with a clear error" "guest stopped before its agent came up" "$out"
+expect_match "... and the console's last lines" "Kernel panic" "$out"
 check "... and leaves nothing" nothing_left 106
-out=$(hctl start --job 106 --no-wait --user "$user1" --cpus 0 --memory 256 --image broken 2>&1)
-out=$(runuser -u "$user1" -- "$exec_tool" -c "$conf" --job 106 --timeout 15 -- true 2>&1 </dev/null)
+hctl start --job 106 --no-wait --user "$user1" --cpus 0 --memory 256 --image stuck >/dev/null
+out=$(runuser -u "$user1" -- "$exec_tool" --config "$conf" --job 106 --timeout 10 -- true 2>&1 </dev/null)
 rc=$?
-expect_match "hyperion-exec on a guest that never answers prints the console" "(Kernel panic|init)" "$out"
+expect_match "a guest that never answers: hyperion-exec says so" "did not answer within 10 s" "$out"
+expect_match "... with the console's last lines" "Run /bin/sleep as init" "$out"
 [ "$rc" -ne 0 ] && pass "... and fails" || fail "... and fails"
 hctl stop --job 106 >/dev/null
 check "... and stop leaves nothing" nothing_left 106
