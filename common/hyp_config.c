@@ -229,6 +229,12 @@ static int set_hugepages(struct hyp_config *cfg, const char *key, const char *va
 	return set_string(&cfg->hugepages_default, size, err);
 }
 
+static int set_numa_bind(struct hyp_config *cfg, const char *key, const char *value,
+                         hyp_error *err)
+{
+	return hyp_parse_bool(key, value, &cfg->numa_bind, err);
+}
+
 static const struct config_key config_keys[] = {
     {"libvirt_uri", set_libvirt_uri},
     {"domain_type", set_domain_type},
@@ -241,6 +247,7 @@ static const struct config_key config_keys[] = {
     {"housekeeping_cpus", set_housekeeping},
     {"hugepages_allowed", set_hugepages_allowed},
     {"hugepages", set_hugepages},
+    {"numa_bind", set_numa_bind},
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -279,6 +286,7 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	cfg->vmm_reserve_mb = 128;
 	cfg->boot_timeout_s = 60;
 	cfg->spare_exec_ports = 4;
+	cfg->numa_bind = true;
 	int r;
 	if ((r = set_string(&cfg->libvirt_uri, "qemu:///system", err)) < 0 ||
 	    (r = set_string(&cfg->state_dir, "/run/hyperion", err)) < 0 ||

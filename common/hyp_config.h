@@ -27,6 +27,7 @@ struct hyp_config {
 	char *housekeeping_cpus;   /* housekeeping_cpus = (empty): emulator threads' cpus, else the allocation's */
 	char *hugepages_allowed;   /* hugepages_allowed = none,2M,1G: sizes users may ask for */
 	char *hugepages_default;   /* hugepages = none */
+	bool numa_bind;		   /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

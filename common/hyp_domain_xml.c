@@ -396,7 +396,8 @@ static int write_domain(struct xw *x, const struct hyp_vm_spec *spec, hyp_error 
 	write_metadata(x, spec);
 	write_memory(x, spec);
 	write_cputune(x, spec);
-	write_numatune(x, &spec->placement);
+	if (spec->numa_bind)
+		write_numatune(x, &spec->placement);
 	write_os(x, spec);
 	write_cpu(x, spec);
 	write_lifecycle(x);

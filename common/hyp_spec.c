@@ -172,6 +172,7 @@ static int copy_identity(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
 	spec->gid = alloc->gid;
 	spec->nexec_ports = (unsigned)alloc->ncpus + cfg->spare_exec_ports;
 	spec->domain_type = cfg->domain_type;
+	spec->numa_bind = cfg->numa_bind;
 	spec->user = strdup(alloc->user ? alloc->user : "");
 	spec->cpu_model = strdup(cfg->cpu_model ? cfg->cpu_model : "host-passthrough");
 	if (!spec->user || !spec->cpu_model)

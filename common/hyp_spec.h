@@ -45,6 +45,7 @@ struct hyp_vm_spec {
 	char *cpu_model;
 	unsigned long long memory_mib; /* guest memory: allocation minus the VMM reserve */
 	unsigned long hugepage_kib;    /* 0: normal pages */
+	bool numa_bind;		       /* <numatune> binds cells to their host nodes */
 	struct hyp_image image;
 	struct hyp_placement placement;
 };

@@ -139,7 +139,7 @@ Test(config, unknown_key_lists_the_known_ones)
 	expect_error("# comment\nstate_dir = /run/x\nlibvirt_url = qemu:///system\n",
 	             "3: unknown key 'libvirt_url' (known: libvirt_uri, domain_type, state_dir, "
 	             "vmm_reserve_mb, boot_timeout, images, spare_exec_ports, cpu_model, "
-	             "housekeeping_cpus, hugepages_allowed, hugepages)");
+	             "housekeeping_cpus, hugepages_allowed, hugepages, numa_bind)");
 }
 
 Test(config, bad_values_name_line_key_value_and_choices)
@@ -267,7 +267,7 @@ Test(config, example_file_lists_every_key_with_its_default)
 			keys += fputs(line + 1, out) >= 0;
 	}
 	fclose(steal_pointer(&out));
-	cr_expect_eq(keys, 10, "every key but images is shown");
+	cr_expect_eq(keys, 11, "every key but images is shown");
 
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	hyp_error err = {0};

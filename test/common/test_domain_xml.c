@@ -44,6 +44,7 @@ static struct hyp_vm_spec base_spec(void)
 	    .ctl_socket = "/run/hyperion/job.42/ctl.sock",
 	    .nexec_ports = 6,
 	    .domain_type = HYP_DOMAIN_KVM,
+	    .numa_bind = true,
 	    .cpu_model = "host-passthrough",
 	    .memory_mib = 2048,
 	    .image = {.name = "default",
@@ -494,4 +495,15 @@ Test(domain_xml, refuses_incomplete_specs)
 	spec = base_spec();
 	spec.image.kernel = NULL;
 	expect_refused(&spec, "domain XML: no kernel path");
+}
+
+Test(domain_xml, numa_bind_off_keeps_cells_without_numatune)
+{
+	struct hyp_vm_spec spec = base_spec();
+	spec.numa_bind = false;
+	struct doc d = {0};
+	render(&spec, &d);
+	cr_expect_eq(count(&d, "/domain/numatune"), 0);
+	cr_expect_eq(count(&d, "/domain/cpu/numa/cell"), (int)spec.placement.ncells);
+	doc_free(&d);
 }
