@@ -24,7 +24,7 @@ struct ctl_alloc_args {
 	unsigned long long memory_mb;
 	const char *image;
 	const char *hugepages;
-	const char *topology; /* xml only */
+	const char *topology; /* another machine's hwloc XML */
 	bool no_wait;	      /* start only */
 };
 

@@ -75,7 +75,7 @@ int ctl_parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *
 	optind = 0;
 	opterr = 0;
 	while (r >= 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((c == 't' && !for_xml) || (c == 'n' && for_xml))
+		if (c == 'n' && for_xml)
 			c = '?';
 		r = parse_alloc_option(c, &a, err);
 	}

@@ -17,7 +17,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"start", command_start,
-	 "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] [--no-wait]"},
+	 "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
+	 "[--topology FILE] [--no-wait]"},
 	{"exec", command_exec, "--job ID [--user NAME] -- COMMAND [ARG]..."},
 	{"stop", command_stop, "--job ID"},
 	{"list", command_list, ""},

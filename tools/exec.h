@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hyperion-exec: the task process on the host. It claims one of the job's
+ * exec ports, runs one command in the job's VM and relays stdio, signals and
+ * the exit status (doc/hyperion-exec.1).
+ */
+#ifndef HYP_EXEC_H
+#define HYP_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "hyp_chan.h"
+#include "hyp_error.h"
+#include "exec_io.h"
+
+#define EXEC_PREFIX     "hyperion-exec: "
+#define EXEC_EXIT_SETUP 1   /* the command was not started */
+#define EXEC_EXIT_LOST  255 /* the session broke after the command was sent */
+
+enum exec_tty_mode { EXEC_TTY_AUTO, EXEC_TTY_ON, EXEC_TTY_OFF };
+
+/* The parsed command line (exec_opts.c), completed by exec_opts_resolve(). */
+struct exec_opts {
+	uint32_t job_id;
+	const char *config_path;
+	char *state_dir; /* owned */
+	enum exec_tty_mode tty;
+	const char *cwd;
+	char **env_add; /* -e NAME=VALUE, in order (array owned, strings borrowed) */
+	size_t n_env_add;
+	bool ignore_env;
+	bool timeout_set;
+	unsigned timeout_s; /* 0: no limit */
+	unsigned ping;      /* round trips; 0: run the command */
+	bool script;        /* argv[0] is a host file whose content runs in the guest */
+	bool help, version;
+	char **argv; /* the command, borrowed from main's argv */
+	int argc;
+};
+
+int exec_opts_parse(int argc, char **argv, struct exec_opts *ret, hyp_error *err);
+/* Job id from $SLURM_JOB_ID, state dir and timeout from hyperion.conf. */
+int exec_opts_resolve(struct exec_opts *o, hyp_error *err);
+void exec_opts_free(struct exec_opts *o);
+void exec_usage(FILE *f);
+
+/* One connection to one exec port of the job's VM. */
+struct exec_session {
+	const struct exec_opts *o;
+	char *job_dir;
+	int lock_fd; /* holds the port for as long as the session lives */
+	int sock_fd;
+	struct hyp_chan chan;
+	long long deadline_ms; /* < 0: none */
+	size_t peer_max;       /* largest payload the agent accepts */
+	bool console_hint;     /* on failure, show the end of the console log */
+	int fail_status;       /* exit status on failure: EXEC_EXIT_SETUP or _LOST */
+};
+
+/* exec_port.c */
+int exec_port_claim(struct exec_session *s, unsigned *ret_index, hyp_error *err);
+int exec_port_connect(struct exec_session *s, unsigned index, hyp_error *err);
+
+/* exec_session.c */
+int exec_session_open(struct exec_session *s, const struct exec_opts *o, hyp_error *err);
+void exec_session_close(struct exec_session *s);
+int exec_session_ping(struct exec_session *s, unsigned count, hyp_error *err);
+void exec_print_console(const struct exec_session *s);
+
+/* exec_request.c: the EXEC request for this process (free with hyp_msg_clear). */
+int exec_request_build(const struct exec_opts *o, bool tty, struct hyp_msg *ret, hyp_error *err);
+/* exec_script.c: argv that recreates host file `path` in the guest and runs it. */
+int exec_script_argv(const char *path, char **args, int nargs, char ***ret_argv, uint32_t *ret_argc,
+                     hyp_error *err);
+
+/* exec_relay.c: the loop, until the agent's EXIT (0, *ret_exit) or a failure. */
+int exec_relay(struct exec_session *s, int sfd, struct exec_out out[2], struct hyp_exit *ret_exit,
+               hyp_error *err);
+
+/* exec_run.c: send the request, relay, return the exit code or die of the signal. */
+int exec_run(struct exec_session *s, hyp_error *err);
+
+#endif
