@@ -128,7 +128,9 @@ for code in 0 1 42; do
 done
 hx -- sh -c 'kill -KILL $$' </dev/null
 expect_eq "killed by SIGKILL in the guest: hyperion-exec dies of SIGKILL" 137 "$?"
-hx -- sleep 1000 </dev/null &
+# setpriv execs (runuser would fork): $! is hyperion-exec itself.
+setpriv --reuid="$user1" --regid="$user1" --init-groups \
+	"$exec_tool" --config "$conf" --job 101 -- sleep 1000 </dev/null &
 pid=$!
 sleep 3
 t0=$(date +%s%N)
