@@ -12,7 +12,7 @@
 
 enum hyp_image_kind {
 	HYP_IMAGE_APPLIANCE, /* kernel + initramfs, the agent is PID 1 */
-	HYP_IMAGE_DISK,	     /* qcow2/raw disk, direct kernel boot, per-job overlay */
+	HYP_IMAGE_DISK,      /* qcow2/raw disk, direct kernel boot, per-job overlay */
 };
 
 enum hyp_disk_format { HYP_DISK_QCOW2, HYP_DISK_RAW };
@@ -20,12 +20,12 @@ enum hyp_disk_format { HYP_DISK_QCOW2, HYP_DISK_RAW };
 struct hyp_image {
 	char *name;
 	enum hyp_image_kind kind;
-	char *kernel;	   /* kernel = PATH (required) */
-	char *initrd;	   /* initrd = PATH (required for appliance) */
-	char *cmdline;	   /* cmdline = extra kernel arguments (optional) */
-	char *disk;	   /* disk = PATH (disk kind) */
+	char *kernel;                     /* kernel = PATH (required) */
+	char *initrd;                     /* initrd = PATH (required for appliance) */
+	char *cmdline;                    /* cmdline = extra kernel arguments (optional) */
+	char *disk;                       /* disk = PATH (disk kind) */
 	enum hyp_disk_format disk_format; /* format = qcow2 | raw */
-	char *description; /* description = one line shown to users */
+	char *description;                /* description = one line shown to users */
 };
 
 struct hyp_catalog {
@@ -44,7 +44,7 @@ void hyp_catalog_free(struct hyp_catalog *cat);
 
 /* Find `name`; unknown names fail with "unknown image 'x' (available: a, b)". */
 int hyp_catalog_lookup(const struct hyp_catalog *cat, const char *name,
-		       const struct hyp_image **ret_img, hyp_error *err);
+                       const struct hyp_image **ret_img, hyp_error *err);
 
 /* Check that the image's files exist, are regular files and can be opened
  * for reading: "image 'x': kernel '/path': No such file or directory". */

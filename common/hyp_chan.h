@@ -46,9 +46,9 @@ bool hyp_chan_can_queue(const struct hyp_chan *chan);
 /* Blocking conveniences for handshakes; deadline is CLOCK_MONOTONIC ms
  * (hyp_now_ms() + timeout), < 0 for none. -ETIMEDOUT when it passes. */
 int hyp_chan_send_wait(struct hyp_chan *chan, const struct hyp_msg *msg, long long deadline_ms,
-		       hyp_error *err);
+                       hyp_error *err);
 int hyp_chan_recv_wait(struct hyp_chan *chan, struct hyp_msg *ret_msg, long long deadline_ms,
-		       hyp_error *err);
+                       hyp_error *err);
 
 long long hyp_now_ms(void);
 

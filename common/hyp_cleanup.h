@@ -56,11 +56,11 @@ static inline void hyp_strv_freep(char ***v)
 	hyp_strv_free(*v);
 }
 
-#define _cleanup_free_ _cleanup_(hyp_freep)
-#define _cleanup_close_ _cleanup_(hyp_closep)
-#define _cleanup_fclose_ _cleanup_(hyp_fclosep)
+#define _cleanup_free_     _cleanup_(hyp_freep)
+#define _cleanup_close_    _cleanup_(hyp_closep)
+#define _cleanup_fclose_   _cleanup_(hyp_fclosep)
 #define _cleanup_closedir_ _cleanup_(hyp_closedirp)
-#define _cleanup_strv_ _cleanup_(hyp_strv_freep)
+#define _cleanup_strv_     _cleanup_(hyp_strv_freep)
 
 #define steal_pointer(pp)                                                                          \
 	({                                                                                         \

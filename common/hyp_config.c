@@ -229,8 +229,7 @@ static int set_hugepages(struct hyp_config *cfg, const char *key, const char *va
 	return set_string(&cfg->hugepages_default, size, err);
 }
 
-static int set_numa_bind(struct hyp_config *cfg, const char *key, const char *value,
-                         hyp_error *err)
+static int set_numa_bind(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
 {
 	return hyp_parse_bool(key, value, &cfg->numa_bind, err);
 }

@@ -11,23 +11,24 @@
 #define HYP_DEFAULT_CONFIG HYP_SYSCONFDIR "/hyperion.conf"
 
 enum hyp_domain_type {
-	HYP_DOMAIN_KVM,	 /* hardware virtualisation (production) */
+	HYP_DOMAIN_KVM,  /* hardware virtualisation (production) */
 	HYP_DOMAIN_QEMU, /* TCG emulation (tests, machines without usable KVM) */
 };
 
 struct hyp_config {
-	char *libvirt_uri;	   /* libvirt_uri = qemu:///system */
+	char *libvirt_uri;                /* libvirt_uri = qemu:///system */
 	enum hyp_domain_type domain_type; /* domain_type = kvm | qemu */
-	char *state_dir;	   /* state_dir = /run/hyperion */
+	char *state_dir;                  /* state_dir = /run/hyperion */
 	unsigned vmm_reserve_mb;   /* vmm_reserve_mb = 128: taken from the allocation for QEMU */
 	unsigned boot_timeout_s;   /* boot_timeout = 60 */
-	char *image_catalog;	   /* images = HYP_SYSCONFDIR/images.d (directory of *.conf) */
+	char *image_catalog;       /* images = HYP_SYSCONFDIR/images.d (directory of *.conf) */
 	unsigned spare_exec_ports; /* spare_exec_ports = 4: exec ports beyond one per vCPU */
-	char *cpu_model;	   /* cpu_model = host-passthrough (kvm only) */
-	char *housekeeping_cpus;   /* housekeeping_cpus = (empty): emulator threads' cpus, else the allocation's */
+	char *cpu_model;           /* cpu_model = host-passthrough (kvm only) */
+	char *housekeeping_cpus;   /* housekeeping_cpus = (empty): emulator threads' cpus, else the
+	                              allocation's */
 	char *hugepages_allowed;   /* hugepages_allowed = none,2M,1G: sizes users may ask for */
 	char *hugepages_default;   /* hugepages = none */
-	bool numa_bind;		   /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
+	bool numa_bind; /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static int set_message(hyp_error *err, int code, const char *suffix, const char *fmt, va_list ap)
-	HYP_PRINTF(4, 0);
+    HYP_PRINTF(4, 0);
 
 static int set_message(hyp_error *err, int code, const char *suffix, const char *fmt, va_list ap)
 {

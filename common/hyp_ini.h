@@ -17,7 +17,7 @@
  * NULL, to check the section as a whole; errors from that call name the
  * header's line. Return < 0 (with err set) to stop. */
 typedef int (*hyp_ini_fn)(void *ctx, const char *section, const char *key, const char *value,
-			  hyp_error *err);
+                          hyp_error *err);
 
 /* Parse `path`; errors from fn are prefixed with "FILE:LINE". */
 int hyp_ini_parse_file(const char *path, hyp_ini_fn fn, void *ctx, hyp_error *err);
@@ -27,6 +27,6 @@ int hyp_ini_parse_file(const char *path, hyp_ini_fn fn, void *ctx, hyp_error *er
  * allowed. */
 int hyp_parse_bool(const char *key, const char *value, bool *ret, hyp_error *err);
 int hyp_parse_uint(const char *key, const char *value, unsigned long long min,
-		   unsigned long long max, unsigned long long *ret, hyp_error *err);
+                   unsigned long long max, unsigned long long *ret, hyp_error *err);
 
 #endif

@@ -54,16 +54,23 @@ static int run_captured(char *const argv[], char *msg, size_t msg_size, hyp_erro
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && len == 0)
 		return hyp_fail(err, ENOENT, "%s not found (install qemu-utils)", argv[0]);
-	return hyp_fail(err, EIO, "%s failed: %s", argv[0],
-			len ? strtok(msg, "\n") : "no message");
+	return hyp_fail(err, EIO, "%s failed: %s", argv[0], len ? strtok(msg, "\n") : "no message");
 }
 
 int hyp_overlay_create(const struct hyp_image *img, const char *path, hyp_error *err)
 {
 	char *const argv[] = {
-		"qemu-img", "create", "-q", "-f", "qcow2",
-		"-F", (char *)format_name(img->disk_format),
-		"-b", img->disk, (char *)path, NULL,
+	    "qemu-img",
+	    "create",
+	    "-q",
+	    "-f",
+	    "qcow2",
+	    "-F",
+	    (char *)format_name(img->disk_format),
+	    "-b",
+	    img->disk,
+	    (char *)path,
+	    NULL,
 	};
 	char msg[512];
 	int r = run_captured(argv, msg, sizeof(msg), err);

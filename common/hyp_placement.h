@@ -14,23 +14,23 @@
 
 struct hyp_vcpu {
 	unsigned host_cpu; /* OS cpu this vCPU is pinned to */
-	unsigned cell;	   /* index into hyp_placement.cells */
+	unsigned cell;     /* index into hyp_placement.cells */
 };
 
 struct hyp_cell {
-	unsigned host_node;	       /* host NUMA node (OS index) */
+	unsigned host_node;            /* host NUMA node (OS index) */
 	unsigned long long memory_kib; /* guest memory in this cell */
-	char *vcpus;		       /* guest cpu list, e.g. "0-3" */
+	char *vcpus;                   /* guest cpu list, e.g. "0-3" */
 };
 
 struct hyp_placement {
 	size_t nvcpus;
-	struct hyp_vcpu *vcpus; /* vCPU i; hyperthread siblings are adjacent */
+	struct hyp_vcpu *vcpus;           /* vCPU i; hyperthread siblings are adjacent */
 	unsigned sockets, cores, threads; /* sockets * cores * threads == nvcpus */
 	size_t ncells;
 	struct hyp_cell *cells; /* one per host NUMA node touched */
-	char *emulator_cpus;	/* host cpu list for emulator and I/O threads */
-	char *host_nodes;	/* host node list for <numatune><memory> */
+	char *emulator_cpus;    /* host cpu list for emulator and I/O threads */
+	char *host_nodes;       /* host node list for <numatune><memory> */
 };
 
 /*
@@ -39,8 +39,8 @@ struct hyp_placement {
  * allocation itself. Fails if a cpu is not on the machine.
  */
 int hyp_placement_compute(const struct hyp_topology *topo, const unsigned *cpus, size_t ncpus,
-			  unsigned long long memory_mib, const char *housekeeping,
-			  struct hyp_placement *ret_pl, hyp_error *err);
+                          unsigned long long memory_mib, const char *housekeeping,
+                          struct hyp_placement *ret_pl, hyp_error *err);
 void hyp_placement_free(struct hyp_placement *pl);
 
 #endif

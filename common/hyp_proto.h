@@ -20,18 +20,18 @@
 
 #include "hyp_error.h"
 
-#define HYP_PROTO_VERSION 1
+#define HYP_PROTO_VERSION     1
 #define HYP_FRAME_HEADER_SIZE 8
 #define HYP_FRAME_MAX_PAYLOAD (256 * 1024) /* whole exec request must fit */
-#define HYP_DATA_CHUNK (32 * 1024)	   /* largest stdio payload a sender emits */
-#define HYP_EXEC_MAX_ARGS 4096
-#define HYP_EXEC_MAX_ENV 4096
-#define HYP_EXEC_MAX_GROUPS 1024
-#define HYP_PATH_MAX 4096
-#define HYP_MESSAGE_MAX 1024 /* text of an ERROR frame */
+#define HYP_DATA_CHUNK        (32 * 1024)  /* largest stdio payload a sender emits */
+#define HYP_EXEC_MAX_ARGS     4096
+#define HYP_EXEC_MAX_ENV      4096
+#define HYP_EXEC_MAX_GROUPS   1024
+#define HYP_PATH_MAX          4096
+#define HYP_MESSAGE_MAX       1024 /* text of an ERROR frame */
 
 /* virtio-serial port names (the guest finds them in /sys/class/virtio-ports) */
-#define HYP_PORT_CTL "org.hyperion.ctl"
+#define HYP_PORT_CTL         "org.hyperion.ctl"
 #define HYP_PORT_EXEC_PREFIX "org.hyperion.exec." /* followed by 0, 1, ... */
 
 enum hyp_msg_type {
@@ -52,9 +52,9 @@ enum hyp_msg_type {
 };
 
 /* hyp_exec_request.flags */
-#define HYP_EXEC_TTY (1u << 0)		/* run on a pty; stderr is merged into it */
+#define HYP_EXEC_TTY          (1u << 0) /* run on a pty; stderr is merged into it */
 #define HYP_EXEC_CWD_OPTIONAL (1u << 1) /* fall back to "/" if cwd is missing in the guest */
-#define HYP_EXEC_FLAGS_ALL (HYP_EXEC_TTY | HYP_EXEC_CWD_OPTIONAL)
+#define HYP_EXEC_FLAGS_ALL    (HYP_EXEC_TTY | HYP_EXEC_CWD_OPTIONAL)
 
 struct hyp_hello {
 	uint32_t version;
@@ -77,28 +77,28 @@ struct hyp_exec_request {
 };
 
 struct hyp_exit {
-	bool signaled;	  /* true: `code` is the signal that killed the command */
+	bool signaled;    /* true: `code` is the signal that killed the command */
 	bool core_dumped; /* only meaningful when signaled */
-	uint32_t code;	  /* exit status 0-255, or signal number */
+	uint32_t code;    /* exit status 0-255, or signal number */
 };
 
 struct hyp_msg {
 	uint16_t type;
 	union {
-		struct hyp_hello hello;		/* HELLO */
-		uint64_t nonce;			/* PING, PONG */
-		struct hyp_exec_request exec;	/* EXEC (owned, freed by hyp_msg_clear) */
-		struct {			/* STDIN, STDOUT, STDERR */
-			const uint8_t *data;	/* borrowed from the encoder's caller */
-			size_t len;		/* or from the decoded buffer */
+		struct hyp_hello hello;       /* HELLO */
+		uint64_t nonce;               /* PING, PONG */
+		struct hyp_exec_request exec; /* EXEC (owned, freed by hyp_msg_clear) */
+		struct {                      /* STDIN, STDOUT, STDERR */
+			const uint8_t *data;  /* borrowed from the encoder's caller */
+			size_t len;           /* or from the decoded buffer */
 		} data;
-		uint32_t signo;			/* SIGNAL (Linux numbering) */
-		struct {			/* WINCH */
+		uint32_t signo; /* SIGNAL (Linux numbering) */
+		struct {        /* WINCH */
 			uint16_t rows, cols;
 		} winsize;
-		struct hyp_exit exit;		/* EXIT */
-		struct {			/* ERROR (owned, freed by hyp_msg_clear) */
-			uint32_t code;		/* errno value */
+		struct hyp_exit exit;  /* EXIT */
+		struct {               /* ERROR (owned, freed by hyp_msg_clear) */
+			uint32_t code; /* errno value */
 			char *message;
 		} error;
 	};

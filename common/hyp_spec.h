@@ -15,7 +15,7 @@
 #include "hyp_placement.h"
 
 #define HYP_DOMAIN_PREFIX "hyperion-job-"
-#define HYP_XML_NS "http://hyperion.invalid/xmlns/domain/1"
+#define HYP_XML_NS        "http://hyperion.invalid/xmlns/domain/1"
 #define HYP_MIN_GUEST_MIB 64
 
 /* What the scheduler allocated on this node. */
@@ -23,11 +23,11 @@ struct hyp_alloc {
 	uint32_t job_id;
 	uid_t uid;
 	gid_t gid;
-	const char *user;	 /* name, recorded for `hyperionctl list` */
-	const unsigned *cpus;	 /* OS cpus, sorted, distinct */
+	const char *user;     /* name, recorded for `hyperionctl list` */
+	const unsigned *cpus; /* OS cpus, sorted, distinct */
 	size_t ncpus;
 	unsigned long long memory_mb; /* memory allocated to the job on this node */
-	const char *hugepages;	 /* user's choice, NULL for the configured default */
+	const char *hugepages;        /* user's choice, NULL for the configured default */
 };
 
 struct hyp_vm_spec {
@@ -35,24 +35,24 @@ struct hyp_vm_spec {
 	uid_t uid;
 	gid_t gid;
 	char *user;
-	char *name;	   /* "hyperion-job-<id>" */
-	char *job_dir;	   /* <state_dir>/job.<id> */
+	char *name;        /* "hyperion-job-<id>" */
+	char *job_dir;     /* <state_dir>/job.<id> */
 	char *console_log; /* <job_dir>/console.log */
 	char *ctl_socket;  /* <job_dir>/ctl.sock */
-	char *overlay;	   /* <job_dir>/overlay.qcow2 for disk images, else NULL */
+	char *overlay;     /* <job_dir>/overlay.qcow2 for disk images, else NULL */
 	unsigned nexec_ports;
 	enum hyp_domain_type domain_type;
 	char *cpu_model;
 	unsigned long long memory_mib; /* guest memory: allocation minus the VMM reserve */
 	unsigned long hugepage_kib;    /* 0: normal pages */
-	bool numa_bind;		       /* <numatune> binds cells to their host nodes */
+	bool numa_bind;                /* <numatune> binds cells to their host nodes */
 	struct hyp_image image;
 	struct hyp_placement placement;
 };
 
 int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
-		   const struct hyp_topology *topo, const struct hyp_alloc *alloc,
-		   struct hyp_vm_spec *ret_spec, hyp_error *err);
+                   const struct hyp_topology *topo, const struct hyp_alloc *alloc,
+                   struct hyp_vm_spec *ret_spec, hyp_error *err);
 void hyp_spec_free(struct hyp_vm_spec *spec);
 
 #endif

@@ -16,7 +16,7 @@
 #include "hyp_cleanup.h"
 
 #define JOB_DIR_PREFIX "job."
-#define LOCK_SUFFIX ".lock"
+#define LOCK_SUFFIX    ".lock"
 
 static char *xasprintf(const char *fmt, ...) HYP_PRINTF(1, 2);
 
@@ -67,9 +67,9 @@ static int ensure_state_dir(const char *state_dir, hyp_error *err)
 		return hyp_fail(err, ENOTDIR, "state directory '%s' is not a directory", state_dir);
 	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
 		return hyp_fail(err, EPERM,
-				"state directory '%s' must be owned by root and not writable by "
-				"others",
-				state_dir);
+		                "state directory '%s' must be owned by root and not writable by "
+		                "others",
+		                state_dir);
 	return 0;
 }
 
@@ -113,15 +113,15 @@ int hyp_job_lock(const char *state_dir, uint32_t job_id, unsigned timeout_s, hyp
 	long long deadline = now.tv_sec * 1000000000LL + now.tv_nsec + timeout_s * 1000000000LL;
 	for (;;) {
 		_cleanup_close_ int fd =
-			open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			return hyp_fail_errno(err, "opening lock '%s'", path);
 		r = flock_until(fd, deadline);
 		if (r == -ETIMEDOUT)
 			return hyp_fail(err, ETIMEDOUT,
-					"job %u: lock '%s' still held after %u s by another "
-					"start or stop",
-					job_id, path, timeout_s);
+			                "job %u: lock '%s' still held after %u s by another "
+			                "start or stop",
+			                job_id, path, timeout_s);
 		if (r < 0) {
 			errno = -r;
 			return hyp_fail_errno(err, "locking '%s'", path);
@@ -144,11 +144,10 @@ void hyp_job_unlock(const char *state_dir, uint32_t job_id, int fd, bool remove)
 }
 
 static int create_user_file(int dirfd, const char *dir, const char *name, uid_t uid, gid_t gid,
-			    hyp_error *err)
+                            hyp_error *err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-							     O_CLOEXEC,
-					0600);
+	_cleanup_close_ int fd =
+	    openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return hyp_fail_errno(err, "creating '%s/%s'", dir, name);
 	if (fchown(fd, uid, gid) < 0)
@@ -157,7 +156,7 @@ static int create_user_file(int dirfd, const char *dir, const char *name, uid_t 
 }
 
 int hyp_job_dir_create(const char *job_dir, unsigned nexec_ports, uid_t uid, gid_t gid,
-		       hyp_error *err)
+                       hyp_error *err)
 {
 	if (mkdir(job_dir, 0711) < 0)
 		return hyp_fail_errno(err, "creating job directory '%s'", job_dir);
@@ -178,7 +177,7 @@ int hyp_job_dir_create(const char *job_dir, unsigned nexec_ports, uid_t uid, gid
 }
 
 static int chown_socket(int dirfd, const char *dir, const char *name, uid_t uid, gid_t gid,
-			hyp_error *err)
+                        hyp_error *err)
 {
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -203,8 +202,7 @@ static bool is_socket_name(const char *name)
 /* libvirt's DAC driver may relabel the console log for QEMU: take it back. */
 static int chown_console(int dirfd, const char *dir, uid_t uid, gid_t gid, hyp_error *err)
 {
-	if (fchownat(dirfd, HYP_CONSOLE_LOG, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 &&
-	    errno != ENOENT)
+	if (fchownat(dirfd, HYP_CONSOLE_LOG, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
 		return hyp_fail_errno(err, "chown '%s/%s'", dir, HYP_CONSOLE_LOG);
 	return 0;
 }

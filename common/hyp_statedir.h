@@ -22,9 +22,9 @@
 
 #include "hyp_error.h"
 
-#define HYP_CTL_SOCKET "ctl.sock"
+#define HYP_CTL_SOCKET  "ctl.sock"
 #define HYP_CONSOLE_LOG "console.log"
-#define HYP_OVERLAY "overlay.qcow2"
+#define HYP_OVERLAY     "overlay.qcow2"
 
 /* "<state_dir>/job.<id>" (malloc'd). */
 char *hyp_job_dir(const char *state_dir, uint32_t job_id);
@@ -47,7 +47,7 @@ void hyp_job_unlock(const char *state_dir, uint32_t job_id, int fd, bool remove)
  * (exec locks, console log) owned by uid:gid, mode 0600. Fails with EEXIST
  * if the directory exists. */
 int hyp_job_dir_create(const char *job_dir, unsigned nexec_ports, uid_t uid, gid_t gid,
-		       hyp_error *err);
+                       hyp_error *err);
 
 /* Give the job's sockets and console log to the job user (0600) once QEMU
  * created or opened them. */

@@ -22,8 +22,8 @@ void hyp_topology_free(struct hyp_topology *topo);
  * limits how many of each core's threads are used. Sorted ascending.
  */
 int hyp_topology_cores_to_cpus(const struct hyp_topology *topo, const char *core_list,
-			       unsigned threads_per_core, unsigned **ret_cpus, size_t *ret_ncpus,
-			       hyp_error *err);
+                               unsigned threads_per_core, unsigned **ret_cpus, size_t *ret_ncpus,
+                               hyp_error *err);
 
 /* Where an OS cpu sits. Indexes are hwloc logical ones (tree order). */
 struct hyp_cpu_place {

@@ -27,7 +27,7 @@ void hyp_vm_disconnect(struct hyp_vm_conn *conn);
  * a VM fails with EEXIST.
  */
 int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-		 const struct hyp_vm_spec *spec, hyp_error *err);
+                 const struct hyp_vm_spec *spec, hyp_error *err);
 
 /*
  * Wait until the guest has opened its control port (QEMU's virtio-serial
@@ -35,11 +35,11 @@ int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
  * timeout_s, -ESRCH if the domain went away (crashed guest).
  */
 int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeout_s,
-		      hyp_error *err);
+                      hyp_error *err);
 
 /* Destroy the domain and remove everything the job held. Absent is success. */
 int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, uint32_t job_id,
-		   hyp_error *err);
+                   hyp_error *err);
 
 struct hyp_vm_info {
 	uint32_t job_id;
@@ -53,6 +53,6 @@ struct hyp_vm_info {
 
 /* Hyperion VMs on this node, plus job state left without a domain. */
 int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-		struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err);
+                struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err);
 
 #endif

@@ -42,7 +42,7 @@ static unsigned long long attr_ull(xmlNodePtr node, const char *name)
 static void read_metadata(virDomainPtr dom, struct hyp_vm_info *info)
 {
 	_cleanup_free_ char *xml =
-		virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, HYP_XML_NS, 0);
+	    virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, HYP_XML_NS, 0);
 	if (!xml)
 		return;
 	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL, XML_PARSE_NONET);
@@ -95,7 +95,7 @@ static bool listed(const struct hyp_vm_info *vms, size_t n, uint32_t job_id)
 
 /* Job state (directory or lock) without a domain: a crash's leftovers. */
 static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms, size_t *n,
-			 hyp_error *err)
+                         hyp_error *err)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	size_t nids = 0;
@@ -118,7 +118,7 @@ static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms,
 }
 
 int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-		struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err)
+                struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err)
 {
 	virDomainPtr *doms = NULL;
 	int ndoms = virConnectListAllDomains(conn->conn, &doms, 0);

@@ -13,14 +13,14 @@
 #include "hyp_error.h"
 
 #define PLUGIN_LOG_PREFIX "hyperion: "
-#define PLUGIN_IMAGE_MAX 128
+#define PLUGIN_IMAGE_MAX  128
 
 /* One per process: Slurm loads the plugin anew in each context. */
 struct plugin_state {
 	/* plugstack.conf arguments */
 	const char *config_path;   /* config=PATH */
 	const char *default_image; /* default_image=NAME, for a bare --vm-image */
-	const char *exec_path;	   /* exec=PATH of hyperion-exec */
+	const char *exec_path;     /* exec=PATH of hyperion-exec */
 	/* options, as given (callbacks may run several times) */
 	bool vm_requested;
 	char image[PLUGIN_IMAGE_MAX];

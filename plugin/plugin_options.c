@@ -13,14 +13,14 @@ enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES };
 static int opt_store(int val, const char *optarg, int remote);
 
 static struct spank_option options[] = {
-	{"vm-image", "NAME",
-	 "Run the job (or step) inside a per-node KVM virtual machine booted from image NAME "
-	 "of the site's catalog (the site's default image if NAME is omitted).",
-	 2, OPT_VM_IMAGE, opt_store},
-	{"vm-hugepages", "SIZE",
-	 "Back the VM's memory with huge pages: 2M, 1G or none (as the site allows).", 1,
-	 OPT_VM_HUGEPAGES, opt_store},
-	SPANK_OPTIONS_TABLE_END,
+    {"vm-image", "NAME",
+     "Run the job (or step) inside a per-node KVM virtual machine booted from image NAME "
+     "of the site's catalog (the site's default image if NAME is omitted).",
+     2, OPT_VM_IMAGE, opt_store},
+    {"vm-hugepages", "SIZE",
+     "Back the VM's memory with huge pages: 2M, 1G or none (as the site allows).", 1,
+     OPT_VM_HUGEPAGES, opt_store},
+    SPANK_OPTIONS_TABLE_END,
 };
 
 /* Callbacks can run several times with the same value: store, don't act. */
@@ -30,8 +30,8 @@ static int opt_store(int val, const char *optarg, int remote)
 	if (val == OPT_VM_IMAGE) {
 		if (strlen(v) >= sizeof(plugin.image)) {
 			slurm_error(PLUGIN_LOG_PREFIX "--vm-image: name too long (at most %zu "
-						      "characters)",
-				    sizeof(plugin.image) - 1);
+			                              "characters)",
+			            sizeof(plugin.image) - 1);
 			return -1;
 		}
 		plugin.vm_requested = true;
@@ -40,7 +40,7 @@ static int opt_store(int val, const char *optarg, int remote)
 	}
 	if (strcmp(v, "2M") && strcmp(v, "1G") && strcmp(v, "none")) {
 		slurm_error(PLUGIN_LOG_PREFIX "--vm-hugepages=%s: allowed sizes are 2M, 1G, none",
-			    v);
+		            v);
 		return -1;
 	}
 	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", v);
@@ -59,9 +59,9 @@ int plugin_parse_args(int ac, char **av)
 			plugin.exec_path = av[i] + 5;
 		else {
 			slurm_error(PLUGIN_LOG_PREFIX "plugstack.conf: unknown argument '%s' "
-						      "(known: config=PATH, default_image=NAME, "
-						      "exec=PATH)",
-				    av[i]);
+			                              "(known: config=PATH, default_image=NAME, "
+			                              "exec=PATH)",
+			            av[i]);
 			return -1;
 		}
 	}

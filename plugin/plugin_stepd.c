@@ -43,9 +43,9 @@ static int get_job_items(spank_t sp, struct job_items *j, hyp_error *err)
 		return hyp_fail(err, EIO, "Slurm did not provide the job's allocation");
 	if (j->mem_mb == 0)
 		return hyp_fail(err, EINVAL,
-				"job %u has no memory allocation on this node: submit with --mem "
-				"or --mem-per-cpu",
-				j->job_id);
+		                "job %u has no memory allocation on this node: submit with --mem "
+		                "or --mem-per-cpu",
+		                j->job_id);
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	getpwuid_r(j->uid, &pw, buf, sizeof(buf), &res);
@@ -74,7 +74,7 @@ static void start_inputs_free(struct start_inputs *in)
 }
 
 static int build_spec(struct start_inputs *in, const struct job_items *j, const char *image,
-		      hyp_error *err)
+                      hyp_error *err)
 {
 	const struct hyp_image *img;
 	int r = hyp_config_load(plugin.config_path, &in->cfg, err);
@@ -89,14 +89,14 @@ static int build_spec(struct start_inputs *in, const struct job_items *j, const 
 	if (r < 0)
 		return r;
 	struct hyp_alloc alloc = {
-		.job_id = j->job_id,
-		.uid = j->uid,
-		.gid = j->gid,
-		.user = j->user,
-		.cpus = in->cpus,
-		.ncpus = in->ncpus,
-		.memory_mb = j->mem_mb,
-		.hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL,
+	    .job_id = j->job_id,
+	    .uid = j->uid,
+	    .gid = j->gid,
+	    .user = j->user,
+	    .cpus = in->cpus,
+	    .ncpus = in->ncpus,
+	    .memory_mb = j->mem_mb,
+	    .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL,
 	};
 	return hyp_spec_build(&in->cfg, img, in->topo, &alloc, &in->spec, err);
 }
@@ -135,8 +135,8 @@ static void drain_node(const char *reason)
 	snprintf(reasonarg, sizeof(reasonarg), "reason=%s", why);
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *const argv[] = {"scontrol", "update", nodename, "state=drain", reasonarg,
-				      NULL};
+		char *const argv[] = {"scontrol",    "update",  nodename,
+		                      "state=drain", reasonarg, NULL};
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -205,7 +205,7 @@ int plugin_stepd_task_init(spank_t sp)
 	memcpy(args + k, argv, (size_t)argc * sizeof(char *));
 	execve(plugin.exec_path, args, env);
 	fprintf(stderr, PLUGIN_LOG_PREFIX "executing '%s': %s\n", plugin.exec_path,
-		strerror(errno));
+	        strerror(errno));
 	free(args);
 	return -1;
 }

@@ -29,7 +29,7 @@ int plugin_submit_check(spank_t sp)
 	const char *name = plugin_image();
 	if (!name) {
 		slurm_error(PLUGIN_LOG_PREFIX "--vm-image needs an image name: this site has no "
-					      "default image");
+		                              "default image");
 		return -1;
 	}
 	hyp_error err = {0};

@@ -25,7 +25,7 @@ struct ctl_alloc_args {
 	const char *image;
 	const char *hugepages;
 	const char *topology; /* another machine's hwloc XML */
-	bool no_wait;	      /* start only */
+	bool no_wait;         /* start only */
 };
 
 int command_start(struct ctl *ctl, int argc, char **argv, hyp_error *err);
@@ -38,8 +38,8 @@ int command_xml(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 /* Shared helpers (ctl_common.c). */
 int ctl_parse_job_id(const char *s, uint32_t *ret_id, hyp_error *err);
 int ctl_parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *ret_args,
-		    hyp_error *err);
-int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args,
-		   struct hyp_vm_spec *ret_spec, hyp_error *err);
+                    hyp_error *err);
+int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args, struct hyp_vm_spec *ret_spec,
+                   hyp_error *err);
 
 #endif

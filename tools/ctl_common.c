@@ -60,15 +60,18 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 }
 
 int ctl_parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *ret_args,
-		    hyp_error *err)
+                    hyp_error *err)
 {
 	static const struct option opts[] = {
-		{"job", required_argument, NULL, 'j'},	{"user", required_argument, NULL, 'u'},
-		{"cpus", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
-		{"image", required_argument, NULL, 'i'},
-		{"hugepages", required_argument, NULL, 'H'},
-		{"topology", required_argument, NULL, 't'},
-		{"no-wait", no_argument, NULL, 'n'},	{0},
+	    {"job", required_argument, NULL, 'j'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"image", required_argument, NULL, 'i'},
+	    {"hugepages", required_argument, NULL, 'H'},
+	    {"topology", required_argument, NULL, 't'},
+	    {"no-wait", no_argument, NULL, 'n'},
+	    {0},
 	};
 	struct ctl_alloc_args a = {0};
 	int c, r = 0;
@@ -100,7 +103,7 @@ static int lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid, hyp_err
 	struct passwd *pw = getpwnam(name);
 	if (!pw)
 		return errno ? hyp_fail_errno(err, "looking up user '%s'", name)
-			     : hyp_fail(err, EINVAL, "unknown user '%s'", name);
+		             : hyp_fail(err, EINVAL, "unknown user '%s'", name);
 	*ret_uid = pw->pw_uid;
 	*ret_gid = pw->pw_gid;
 	return 0;
@@ -120,15 +123,15 @@ static void spec_inputs_free(struct spec_inputs *in)
 	free(in->cpus);
 }
 
-int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args,
-		   struct hyp_vm_spec *ret_spec, hyp_error *err)
+int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args, struct hyp_vm_spec *ret_spec,
+                   hyp_error *err)
 {
 	_cleanup_(spec_inputs_free) struct spec_inputs in = {0};
 	struct hyp_alloc alloc = {
-		.job_id = args->job_id,
-		.user = args->user,
-		.memory_mb = args->memory_mb,
-		.hugepages = args->hugepages,
+	    .job_id = args->job_id,
+	    .user = args->user,
+	    .memory_mb = args->memory_mb,
+	    .hugepages = args->hugepages,
 	};
 	const struct hyp_image *img;
 	int r = lookup_user(args->user, &alloc.uid, &alloc.gid, err);

@@ -44,8 +44,9 @@ static int job_owner(const struct ctl *ctl, uint32_t job_id, uid_t *ret_uid, hyp
 	if (!lock)
 		return hyp_fail(err, ENOMEM, "out of memory");
 	if (stat(lock, &st) < 0)
-		return errno == ENOENT ? hyp_fail(err, ENOENT, "job %u has no VM on this node", job_id)
-				       : hyp_fail_errno(err, "'%s'", lock);
+		return errno == ENOENT
+		           ? hyp_fail(err, ENOENT, "job %u has no VM on this node", job_id)
+		           : hyp_fail_errno(err, "'%s'", lock);
 	*ret_uid = st.st_uid;
 	return 0;
 }
@@ -63,10 +64,10 @@ static int become_user(const struct passwd *pw, hyp_error *err)
 }
 
 static int parse_exec_args(int argc, char **argv, uint32_t *job_id, const char **user,
-			   hyp_error *err)
+                           hyp_error *err)
 {
 	static const struct option opts[] = {
-		{"job", required_argument, NULL, 'j'}, {"user", required_argument, NULL, 'u'}, {0}};
+	    {"job", required_argument, NULL, 'j'}, {"user", required_argument, NULL, 'u'}, {0}};
 	int c, r = 0;
 	optind = 0;
 	opterr = 0;

@@ -16,16 +16,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"start", command_start,
-	 "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
-	 "[--topology FILE] [--no-wait]"},
-	{"exec", command_exec, "--job ID [--user NAME] -- COMMAND [ARG]..."},
-	{"stop", command_stop, "--job ID"},
-	{"list", command_list, ""},
-	{"reap", command_reap, "[--keep LIST] [ID]..."},
-	{"xml", command_xml,
-	 "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
-	 "[--topology FILE]"},
+    {"start", command_start,
+     "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
+     "[--topology FILE] [--no-wait]"},
+    {"exec", command_exec, "--job ID [--user NAME] -- COMMAND [ARG]..."},
+    {"stop", command_stop, "--job ID"},
+    {"list", command_list, ""},
+    {"reap", command_reap, "[--keep LIST] [ID]..."},
+    {"xml", command_xml,
+     "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
+     "[--topology FILE]"},
 };
 
 static void usage(FILE *out)
@@ -39,10 +39,10 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
 	};
 	struct ctl ctl = {0};
 	int c;

@@ -19,7 +19,7 @@ static void conn_freep(struct hyp_vm_conn **c)
 /* The agent never came up: keep the console's last lines for the error,
  * then remove everything the job held. */
 static int fail_boot(struct ctl *ctl, struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
-		     hyp_error *err)
+                     hyp_error *err)
 {
 	_cleanup_free_ char *tail = NULL;
 	hyp_error ignored = {0};
@@ -27,7 +27,7 @@ static int fail_boot(struct ctl *ctl, struct hyp_vm_conn *conn, const struct hyp
 	hyp_vm_destroy(conn, &ctl->cfg, spec->job_id, &ignored);
 	if (tail && *tail)
 		fprintf(stderr, "hyperionctl start: last console lines of job %u:\n%s\n",
-			spec->job_id, tail);
+		        spec->job_id, tail);
 	return -err->code;
 }
 

@@ -24,7 +24,7 @@ int command_stop(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	opterr = 0;
 	while (r >= 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1)
 		r = c == 'j' ? ctl_parse_job_id(optarg, &job_id, err)
-			     : hyp_fail(err, EINVAL, "usage: hyperionctl stop --job ID");
+		             : hyp_fail(err, EINVAL, "usage: hyperionctl stop --job ID");
 	if (r < 0)
 		return r;
 	if (!job_id || optind < argc)
@@ -57,8 +57,9 @@ int command_reap(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	opterr = 0;
 	while (r >= 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		have_keep = c == 'k';
-		r = c == 'k' ? hyp_cpulist_parse(optarg, &keep, &nkeep, err)
-			     : hyp_fail(err, EINVAL, "usage: hyperionctl reap [--keep LIST] [ID]...");
+		r = c == 'k'
+		        ? hyp_cpulist_parse(optarg, &keep, &nkeep, err)
+		        : hyp_fail(err, EINVAL, "usage: hyperionctl reap [--keep LIST] [ID]...");
 	}
 	if (r < 0)
 		return r;

@@ -156,7 +156,7 @@ int exec_port_connect(struct exec_session *s, unsigned index, hyp_error *err)
 	if (r < 0) {
 		errno = -r;
 		return hyp_fail_errno(err, "job %u: exec port %u ('%s')", s->o->job_id, index,
-				      path);
+		                      path);
 	}
 	return set_nonblock(s->sock_fd, err);
 }
