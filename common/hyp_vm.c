@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 
 #include "hyp_domain_xml.h"
+#include "hyp_hugepages.h"
 #include "hyp_overlay.h"
 #include "hyp_proto.h"
 #include "hyp_statedir.h"
@@ -114,6 +115,8 @@ static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec
 				spec->name);
 	r = hyp_image_check(&spec->image, err);
 	if (r < 0)
+		return r;
+	if (spec->hugepage_kib && (r = hyp_hugepages_check(NULL, spec, err)) < 0)
 		return r;
 	/* No domain but a directory: left by a crash; we hold the lock. */
 	r = hyp_job_dir_remove(spec->job_dir, err);
