@@ -19,6 +19,10 @@ struct hyp_vm_conn; /* a libvirt connection */
 
 int hyp_vm_connect(const struct hyp_config *cfg, struct hyp_vm_conn **ret_conn, hyp_error *err);
 void hyp_vm_disconnect(struct hyp_vm_conn *conn);
+static inline void hyp_vm_disconnectp(struct hyp_vm_conn **conn)
+{
+	hyp_vm_disconnect(*conn);
+}
 
 /*
  * Create the job's state directory and overlay, start the transient domain,

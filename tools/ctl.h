@@ -37,9 +37,10 @@ int command_xml(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 
 /* Shared helpers (ctl_common.c). */
 int ctl_parse_job_id(const char *s, uint32_t *ret_id, hyp_error *err);
-int ctl_parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *ret_args,
-                    hyp_error *err);
-int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args, struct hyp_vm_spec *ret_spec,
-                   hyp_error *err);
+/* start and xml: parse the allocation flags (for_xml: --topology allowed,
+ * --no-wait not) and build the VM spec they describe. */
+int ctl_spec_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
+                       struct ctl_alloc_args *ret_args, struct hyp_vm_spec *ret_spec,
+                       hyp_error *err);
 
 #endif

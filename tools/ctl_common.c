@@ -59,8 +59,8 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 	}
 }
 
-int ctl_parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *ret_args,
-                    hyp_error *err)
+static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *ret_args,
+                       hyp_error *err)
 {
 	static const struct option opts[] = {
 	    {"job", required_argument, NULL, 'j'},
@@ -78,9 +78,11 @@ int ctl_parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_args *
 	optind = 0;
 	opterr = 0;
 	while (r >= 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'n' && for_xml)
-			c = '?';
-		r = parse_alloc_option(c, &a, err);
+		if (c == '?' || (c == 'n' && for_xml))
+			r = hyp_fail(err, EINVAL, "unknown option '%s' (see hyperionctl --help)",
+			             argv[optind - 1]);
+		else
+			r = parse_alloc_option(c, &a, err);
 	}
 	if (r < 0)
 		return r;
@@ -123,8 +125,8 @@ static void spec_inputs_free(struct spec_inputs *in)
 	free(in->cpus);
 }
 
-int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args, struct hyp_vm_spec *ret_spec,
-                   hyp_error *err)
+static int build_spec(struct ctl *ctl, const struct ctl_alloc_args *args,
+                      struct hyp_vm_spec *ret_spec, hyp_error *err)
 {
 	_cleanup_(spec_inputs_free) struct spec_inputs in = {0};
 	struct hyp_alloc alloc = {
@@ -148,4 +150,14 @@ int ctl_build_spec(struct ctl *ctl, const struct ctl_alloc_args *args, struct hy
 	alloc.cpus = in.cpus;
 	alloc.ncpus = in.ncpus;
 	return hyp_spec_build(&ctl->cfg, img, in.topo, &alloc, ret_spec, err);
+}
+
+int ctl_spec_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
+                       struct ctl_alloc_args *ret_args, struct hyp_vm_spec *ret_spec,
+                       hyp_error *err)
+{
+	int r = parse_alloc(argc, argv, for_xml, ret_args, err);
+	if (r < 0)
+		return r;
+	return build_spec(ctl, ret_args, ret_spec, err);
 }

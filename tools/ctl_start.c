@@ -11,11 +11,6 @@
 
 #define CONSOLE_LINES 20
 
-static void conn_freep(struct hyp_vm_conn **c)
-{
-	hyp_vm_disconnect(*c);
-}
-
 /* The agent never came up: keep the console's last lines for the error,
  * then remove everything the job held. */
 static int fail_boot(struct ctl *ctl, struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
@@ -34,14 +29,11 @@ static int fail_boot(struct ctl *ctl, struct hyp_vm_conn *conn, const struct hyp
 int command_start(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
 	struct ctl_alloc_args args;
-	int r = ctl_parse_alloc(argc, argv, false, &args, err);
-	if (r < 0)
-		return r;
 	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
-	r = ctl_build_spec(ctl, &args, &spec, err);
+	int r = ctl_spec_from_args(ctl, argc, argv, false, &args, &spec, err);
 	if (r < 0)
 		return r;
-	_cleanup_(conn_freep) struct hyp_vm_conn *conn = NULL;
+	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
 	r = hyp_vm_connect(&ctl->cfg, &conn, err);
 	if (r < 0)
 		return r;

@@ -10,11 +10,6 @@
 #include "hyp_cpulist.h"
 #include "hyp_vm.h"
 
-static void conn_freep(struct hyp_vm_conn **c)
-{
-	hyp_vm_disconnect(*c);
-}
-
 int command_stop(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
 	static const struct option opts[] = {{"job", required_argument, NULL, 'j'}, {0}};
@@ -30,7 +25,7 @@ int command_stop(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	if (!job_id || optind < argc)
 		return hyp_fail(err, EINVAL, "usage: hyperionctl stop --job ID");
 
-	_cleanup_(conn_freep) struct hyp_vm_conn *conn = NULL;
+	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
 	r = hyp_vm_connect(&ctl->cfg, &conn, err);
 	if (r < 0)
 		return r;
@@ -79,7 +74,7 @@ int command_reap(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 		dead[ndead++] = id;
 	}
 
-	_cleanup_(conn_freep) struct hyp_vm_conn *conn = NULL;
+	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
 	_cleanup_free_ struct hyp_vm_info *vms = NULL;
 	size_t nvms = 0;
 	if ((r = hyp_vm_connect(&ctl->cfg, &conn, err)) < 0 ||

@@ -9,11 +9,8 @@
 int command_xml(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
 	struct ctl_alloc_args args;
-	int r = ctl_parse_alloc(argc, argv, true, &args, err);
-	if (r < 0)
-		return r;
 	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
-	r = ctl_build_spec(ctl, &args, &spec, err);
+	int r = ctl_spec_from_args(ctl, argc, argv, true, &args, &spec, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *xml = NULL;
