@@ -114,7 +114,7 @@ static int start_or_reuse(spank_t sp, const char *image, hyp_error *err)
 		r = hyp_vm_start(in.conn, &in.cfg, &in.spec, err);
 	if (r == -EEXIST) /* an earlier step of this job started it */
 		return 0;
-	return r < 0 ? hyp_error_prefix(err, "job %u, image '%s'", j.job_id, image) : 0;
+	return r < 0 ? r : 0;
 }
 
 /* A node fault (libvirtd unreachable): drain with a reason admins can read
