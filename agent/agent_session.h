@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One session on one port: the protocol state machine (agent_session.c), the
+ * poll loop that relays a running command's stdio (agent_relay.c) and the
+ * command itself (agent_command.c, agent_child.c).
+ */
+#ifndef HYP_AGENT_SESSION_H
+#define HYP_AGENT_SESSION_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "agent.h"
+#include "hyp_chan.h"
+#include "hyp_proto.h"
+
+#define AGENT_STDIN_MAX (256 * 1024) /* frames are not read past this much pending stdin */
+#define AGENT_DRAIN_MS  1000         /* output read after the command exited, at most */
+
+/* A running command. In TTY mode in_fd and out_fd are both the pty master. */
+struct agent_cmd {
+	pid_t pid; /* > 0 until reaped; also its session and process group id */
+	bool tty;
+	int master;    /* the pty master (owned), or -1 */
+	int in_fd;     /* its stdin; -1 once closed */
+	int out_fd;    /* its stdout; -1 at end of file */
+	int err_fd;    /* its stderr; -1 at end of file, and in TTY mode */
+	int status_fd; /* reports a failure before execve; -1 at end of file */
+};
+
+int agent_cmd_start(const struct hyp_exec_request *req, const struct agent_config *cfg,
+                    struct agent_cmd *ret, hyp_error *err);
+/* Read the child's report: 1 with `report` filled if it failed to start, 0 at
+ * end of file (execve succeeded or the report was read), -EAGAIN if none yet. */
+int agent_cmd_read_status(struct agent_cmd *cmd, const struct hyp_exec_request *req,
+                          hyp_error *report);
+void agent_cmd_signal(const struct agent_cmd *cmd, int signo);
+void agent_cmd_kill_rest(pid_t sid);        /* SIGKILL what is left of a session */
+void agent_cmd_kill(struct agent_cmd *cmd); /* SIGKILL everything, reap the child */
+void agent_cmd_close_in(struct agent_cmd *cmd);
+void agent_cmd_close_out(struct agent_cmd *cmd, int *fdp);
+void agent_cmd_close(struct agent_cmd *cmd); /* all fds; the child must be reaped */
+
+/* agent_child.c: the forked child, up to execve */
+struct agent_child {
+	const struct hyp_exec_request *req;
+	const struct agent_config *cfg;
+	int stdio[3];  /* what becomes its fds 0-2 */
+	int tty_fd;    /* the pty slave in TTY mode (also in stdio), or -1 */
+	int status_fd; /* write end of the report pipe */
+};
+__attribute__((noreturn)) void agent_child_run(const struct agent_child *c);
+
+/* The stages a child reports a failure at (the parent names them). */
+enum agent_child_stage {
+	CHILD_TTY = 1,
+	CHILD_IDS,
+	CHILD_GROUPS,
+	CHILD_GID,
+	CHILD_UID,
+	CHILD_CWD,
+	CHILD_EXEC
+};
+struct agent_child_report {
+	int stage;
+	int error; /* errno */
+};
+
+enum agent_session_state { SESSION_HELLO, SESSION_READY, SESSION_RUNNING, SESSION_DONE };
+
+/* How a session ended: by the agent (the host is still there), by the host
+ * disconnecting, or by a signal telling the agent to stop. */
+enum agent_session_end { SESSION_ACTIVE, SESSION_ENDED, SESSION_HOST_GONE, SESSION_TERMINATED };
+
+struct agent_session {
+	const struct agent_config *cfg;
+	enum agent_port_kind kind;
+	enum agent_session_state state;
+	enum agent_session_end end;
+	struct hyp_chan chan;
+	int sigfd;
+	size_t chunk;         /* largest STDOUT/STDERR payload to send */
+	struct hyp_msg exec;  /* the EXEC request, while its command runs */
+	struct agent_cmd cmd; /* valid in SESSION_RUNNING */
+	struct hyp_buf input; /* STDIN not yet written to the command */
+	bool input_eof;       /* STDIN_EOF received */
+	bool exited;          /* the command was reaped: wstatus holds its status */
+	int wstatus;
+	long long drain_until_ms;
+};
+
+/* agent_session.c */
+enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, int sigfd,
+                                           const struct agent_config *cfg);
+int agent_session_frames(struct agent_session *s);
+void agent_session_queue(struct agent_session *s, const struct hyp_msg *msg);
+void agent_session_error(struct agent_session *s, const hyp_error *err); /* queue ERROR */
+/* Kill the command, send ERROR unless the session is over, end it. */
+void agent_session_fail(struct agent_session *s, const hyp_error *err);
+
+/* agent_relay.c */
+void agent_relay_loop(struct agent_session *s);
+void agent_relay_start(struct agent_session *s);
+
+#endif
