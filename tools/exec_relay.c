@@ -17,6 +17,8 @@
 
 #include "exec.h"
 
+#define ERROR_EXIT_WAIT_MS 1000
+
 enum { P_STDIN, P_SOCK, P_STDOUT, P_STDERR, P_SIGNAL, P_COUNT };
 
 struct relay {
@@ -30,7 +32,8 @@ struct relay {
 	bool sigpipe_sent;
 	bool frames_waiting; /* whole frames left in the channel while stdout/err are full */
 	bool got_output;     /* a STDOUT or STDERR frame came: the command ran */
-	bool got_error;      /* the agent ended the session with ERROR */
+	bool got_error;      /* the agent sent ERROR; an EXIT may follow */
+	long long error_deadline_ms; /* how long to wait for that EXIT */
 	bool got_exit;
 	struct hyp_exit exit;
 	size_t chunk; /* largest STDIN payload to send */
@@ -97,6 +100,7 @@ static int on_error_frame(struct relay *rl, const struct hyp_msg *msg, hyp_error
 {
 	const char *text = msg->error.message ? msg->error.message : "";
 	rl->got_error = true;
+	rl->error_deadline_ms = hyp_now_ms() + ERROR_EXIT_WAIT_MS;
 	/* through stderr's buffer, so that it comes after what the command wrote */
 	int r = exec_out_push(&rl->out[1], EXEC_PREFIX, strlen(EXEC_PREFIX), err);
 	if (r >= 0)
@@ -130,7 +134,7 @@ static int on_frame(struct relay *rl, struct hyp_msg *msg, hyp_error *err)
 static int take_frames(struct relay *rl, hyp_error *err)
 {
 	rl->frames_waiting = false;
-	while (!rl->got_exit && !rl->got_error) {
+	while (!rl->got_exit) {
 		struct hyp_msg msg;
 		if (exec_out_full(&rl->out[0]) || exec_out_full(&rl->out[1])) {
 			rl->frames_waiting = true; /* or not: the next round will tell */
@@ -179,7 +183,12 @@ static int poll_once(struct relay *rl, hyp_error *err)
 {
 	struct pollfd p[P_COUNT];
 	set_polls(rl, p);
-	if (poll(p, P_COUNT, -1) < 0)
+	int timeout = -1;
+	if (rl->got_error) {
+		long long left = rl->error_deadline_ms - hyp_now_ms();
+		timeout = left > 0 ? (int)left : 0;
+	}
+	if (poll(p, P_COUNT, timeout) < 0)
 		return errno == EINTR ? 0 : hyp_fail_errno(err, "poll");
 	int r = 0;
 	if (p[P_SIGNAL].revents)
@@ -221,7 +230,10 @@ static int step(struct relay *rl, struct hyp_exit *ret_exit, hyp_error *err)
 	int r = take_frames(rl, err);
 	if (r < 0)
 		return r;
-	if (rl->got_exit || rl->got_error) {
+	/* An ERROR about a command that could not start comes before the
+	 * EXIT (126/127) that ends the session; other ERRORs end it alone. */
+	if (rl->got_exit || (rl->got_error && (rl->chan->eof || rl->recv_broken ||
+	                                       hyp_now_ms() >= rl->error_deadline_ms))) {
 		*ret_exit = outcome(rl);
 		return 1;
 	}
