@@ -33,6 +33,9 @@ void agent_log(const char *fmt, ...) HYP_PRINTF(1, 2);
 int agent_signals_setup(hyp_error *err); /* block the agent's signals, ignore SIGPIPE */
 int agent_signalfd(hyp_error *err);      /* a signalfd for the blocked signals */
 int agent_signal_read(int sigfd);        /* a pending signal's number, or 0 */
+/* Signals while no session runs: reap children; 1 if told to stop
+ * (SIGTERM, SIGINT, SIGHUP), else 0 (SIGIO, SIGCHLD...). */
+int agent_idle_signals(int sigfd);
 int agent_fd_nonblock(int fd, bool on, hyp_error *err);
 void agent_std_fds(const char *dev); /* put `dev` on whichever of fds 0-2 is closed */
 

@@ -79,19 +79,6 @@ static void accept_one(int fd, int sigfd, pid_t parent, const struct agent_confi
 	close(conn);
 }
 
-/* 1 when told to stop. */
-static int on_signals(int sigfd)
-{
-	int signo, stop = 0;
-
-	while ((signo = agent_signal_read(sigfd)) > 0)
-		if (signo == SIGTERM || signo == SIGINT || signo == SIGHUP)
-			stop = 1;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	return stop;
-}
-
 int agent_listen(const struct agent_config *cfg, hyp_error *err)
 {
 	_cleanup_close_ int fd = bind_socket(cfg->listen, err);
@@ -106,7 +93,7 @@ int agent_listen(const struct agent_config *cfg, hyp_error *err)
 		struct pollfd p[2] = {{fd, POLLIN, 0}, {sigfd, POLLIN, 0}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			return hyp_fail_errno(err, "poll");
-		if (p[1].revents && on_signals(sigfd))
+		if (p[1].revents && agent_idle_signals(sigfd))
 			break;
 		if (p[0].revents)
 			accept_one(fd, sigfd, self, cfg);

@@ -133,19 +133,6 @@ static int open_port(const struct agent_port *port, hyp_error *err)
 	}
 }
 
-/* Signals while no session runs: 1 to stop, 0 otherwise (SIGIO, SIGCHLD). */
-static int idle_signals(int sigfd)
-{
-	int signo, stop = 0;
-
-	while ((signo = agent_signal_read(sigfd)) > 0)
-		if (signo == SIGTERM || signo == SIGINT || signo == SIGHUP)
-			stop = 1;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	return stop;
-}
-
 static int set_async(int fd, bool on)
 {
 	int flags = fcntl(fd, F_GETFL);
@@ -173,7 +160,7 @@ static int wait_host(int fd, int sigfd, const char *dev)
 		p = (struct pollfd){sigfd, POLLIN, 0};
 		if (poll(&p, 1, HOST_WAIT_MS) < 0 && errno != EINTR)
 			return -errno;
-		r = idle_signals(sigfd);
+		r = agent_idle_signals(sigfd);
 		if (r == 0 && access(dev, F_OK) < 0)
 			return -ENODEV; /* unplugged */
 	}

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -110,4 +111,16 @@ void agent_std_fds(const char *dev)
 			close(n);
 		}
 	}
+}
+
+int agent_idle_signals(int sigfd)
+{
+	int signo, stop = 0;
+
+	while ((signo = agent_signal_read(sigfd)) > 0)
+		if (signo == SIGTERM || signo == SIGINT || signo == SIGHUP)
+			stop = 1;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return stop;
 }
