@@ -196,11 +196,10 @@ void agent_cmd_signal(const struct agent_cmd *cmd, int signo)
 {
 	if (cmd->pid <= 0)
 		return;
-	/* The command leads its own session, so its group is orphaned and the
-	 * kernel discards SIGTSTP sent to it: stop it for real, as a shell's
-	 * Ctrl-Z would. SIGCONT resumes it. */
-	if (signo == SIGTSTP)
-		signo = SIGSTOP;
+	/* The command leads its own session, so its process group is orphaned:
+	 * the kernel delivers SIGTSTP to processes that handle it and discards
+	 * it for the others (they are not stopped). Turning it into SIGSTOP
+	 * would take it from the handlers, so it is forwarded as it is. */
 	/* before the child's setsid() its group does not exist yet */
 	if (kill(-cmd->pid, signo) < 0 && errno == ESRCH)
 		kill(cmd->pid, signo);
