@@ -146,4 +146,17 @@ expect_match "... the job fails" "^[1-9]" "$(job_field "$jid" ExitCode)"
 expect_match "... and the node stays up, not drained" "^(idle|mixed|allocated|completing)" "$(node_state)"
 check "... and nothing is left" wait_nothing_left "$jid" 10
 
+echo "== node fault: libvirtd unreachable"
+cp "$conf" "$tmp/hyperion.conf.good"
+echo "libvirt_uri = qemu+unix:///system?socket=$tmp/no-libvirtd.sock" >>"$conf"
+jid=$(as_user sbatch --parsable --wait --vm-image=default -o "$work/fault-%j.txt" "$work/job.sh")
+jid=${jid%%;*}
+cp "$tmp/hyperion.conf.good" "$conf"
+expect_match "the job fails and says why" "hyperion: .*connecting to libvirt" \
+	"$(cat "$work/fault-$jid.txt" 2>/dev/null)"
+expect_match "the node is drained with a reason an admin can read" "hyperion: libvirtd unreachable" \
+	"$(sinfo -R -h -n "$node" -o '%E')"
+scontrol update nodename="$node" state=resume
+expect_match "... and resumes" "^(idle|mixed)" "$(node_state)"
+
 summary
