@@ -16,6 +16,7 @@
 
 #include "hyp_catalog.h"
 #include "hyp_cleanup.h"
+#include "hyp_cpulist.h"
 #include "hyp_spec.h"
 #include "hyp_topology.h"
 #include "hyp_vm.h"
@@ -30,8 +31,28 @@ struct job_items {
 	gid_t gid;
 	char *cores; /* abstract core ids, owned by Slurm */
 	uint64_t mem_mb;
+	unsigned threads_per_core; /* 0: every hardware thread of each core */
 	char user[64];
 };
+
+/*
+ * Slurm counts a core's threads as cpus only up to the node's configured
+ * ThreadsPerCore: the job's cpus on this node (SLURM_CPUS_ON_NODE) divided
+ * by its cores says how many threads of each core are the job's.
+ */
+static unsigned threads_per_core(spank_t sp, const char *cores)
+{
+	char value[32];
+	unsigned long cpus;
+	_cleanup_free_ unsigned *ids = NULL;
+	size_t ncores = 0;
+	hyp_error ignored;
+	if (spank_getenv(sp, "SLURM_CPUS_ON_NODE", value, sizeof(value)) != ESPANK_SUCCESS ||
+	    hyp_cpulist_parse(cores, &ids, &ncores, &ignored) < 0 || ncores == 0)
+		return 0;
+	cpus = strtoul(value, NULL, 10);
+	return cpus && cpus % ncores == 0 ? (unsigned)(cpus / ncores) : 0;
+}
 
 static int get_job_items(spank_t sp, struct job_items *j, hyp_error *err)
 {
@@ -46,6 +67,7 @@ static int get_job_items(spank_t sp, struct job_items *j, hyp_error *err)
 		                "job %u has no memory allocation on this node: submit with --mem "
 		                "or --mem-per-cpu",
 		                j->job_id);
+	j->threads_per_core = threads_per_core(sp, j->cores);
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	getpwuid_r(j->uid, &pw, buf, sizeof(buf), &res);
@@ -85,7 +107,8 @@ static int build_spec(struct start_inputs *in, const struct job_items *j, const 
 	if (r >= 0)
 		r = hyp_topology_load(NULL, &in->topo, err);
 	if (r >= 0)
-		r = hyp_topology_cores_to_cpus(in->topo, j->cores, 0, &in->cpus, &in->ncpus, err);
+		r = hyp_topology_cores_to_cpus(in->topo, j->cores, j->threads_per_core, &in->cpus,
+		                               &in->ncpus, err);
 	if (r < 0)
 		return r;
 	struct hyp_alloc alloc = {

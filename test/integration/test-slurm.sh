@@ -71,6 +71,7 @@ job_field() { scontrol show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -
 node_state() { sinfo -h -n "$node" -o %T; }
 
 echo "== sbatch"
+expect_match "sbatch --help describes --vm-image" "vm-image.*virtual machine" "$(as_user sbatch --help 2>&1 | tr '\n' ' ')"
 cat >"$work/job.sh" <<'JOB'
 #!/bin/sh
 echo "kernel=$(uname -r)"
