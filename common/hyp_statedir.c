@@ -13,10 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hyp_chan.h" /* hyp_now_ms */
 #include "hyp_cleanup.h"
 
-#define JOB_DIR_PREFIX "job."
-#define LOCK_SUFFIX    ".lock"
+#define JOB_DIR_PREFIX  "job."
+#define LOCK_SUFFIX     ".lock"
+#define EXEC_SOCKET_FMT "exec.%u.sock"
+#define EXEC_LOCK_FMT   "exec.%u.lock"
 
 static char *xasprintf(const char *fmt, ...) HYP_PRINTF(1, 2);
 
@@ -43,12 +46,12 @@ char *hyp_job_file(const char *job_dir, const char *name)
 
 char *hyp_exec_socket_path(const char *job_dir, unsigned i)
 {
-	return xasprintf("%s/exec.%u.sock", job_dir, i);
+	return xasprintf("%s/" EXEC_SOCKET_FMT, job_dir, i);
 }
 
 char *hyp_exec_lock_path(const char *job_dir, unsigned i)
 {
-	return xasprintf("%s/exec.%u.lock", job_dir, i);
+	return xasprintf("%s/" EXEC_LOCK_FMT, job_dir, i);
 }
 
 static char *job_lock_path(const char *state_dir, uint32_t job_id)
@@ -75,16 +78,14 @@ static int ensure_state_dir(const char *state_dir, hyp_error *err)
 
 /* flock with a deadline: LOCK_NB in a loop, so a stuck holder cannot hang
  * slurmstepd forever. */
-static int flock_until(int fd, long long deadline_ns)
+static int flock_until(int fd, long long deadline_ms)
 {
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec * 1000000000LL + now.tv_nsec >= deadline_ns)
+		if (hyp_now_ms() >= deadline_ms)
 			return -ETIMEDOUT;
 		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 	}
@@ -108,9 +109,7 @@ int hyp_job_lock(const char *state_dir, uint32_t job_id, unsigned timeout_s, hyp
 	if (!path)
 		return hyp_fail(err, ENOMEM, "out of memory");
 
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long deadline = now.tv_sec * 1000000000LL + now.tv_nsec + timeout_s * 1000000000LL;
+	long long deadline = hyp_now_ms() + timeout_s * 1000LL;
 	for (;;) {
 		_cleanup_close_ int fd =
 		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -170,7 +169,7 @@ int hyp_job_dir_create(const char *job_dir, unsigned nexec_ports, uid_t uid, gid
 	int r = create_user_file(dirfd, job_dir, HYP_CONSOLE_LOG, uid, gid, err);
 	for (unsigned i = 0; r >= 0 && i < nexec_ports; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "exec.%u.lock", i);
+		snprintf(name, sizeof(name), EXEC_LOCK_FMT, i);
 		r = create_user_file(dirfd, job_dir, name, uid, gid, err);
 	}
 	return r;

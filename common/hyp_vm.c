@@ -12,6 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
+#include "hyp_chan.h" /* hyp_now_ms */
 #include "hyp_domain_xml.h"
 #include "hyp_hugepages.h"
 #include "hyp_overlay.h"
@@ -20,7 +21,7 @@
 #include "hyp_virt.h"
 
 #define LOCK_TIMEOUT_S 60
-#define READY_POLL_MS 20
+#define READY_POLL_MS  20
 
 static void silent_error_handler(void *data, virErrorPtr error)
 {
@@ -40,7 +41,7 @@ int hyp_fail_virt(hyp_error *err, const char *fmt, ...)
 	if (e && (e->code == VIR_ERR_NO_CONNECT || e->domain == VIR_FROM_RPC))
 		code = ECONNREFUSED; /* libvirtd unreachable: a node fault */
 	return hyp_fail(err, code, "%s: %s", context,
-			e && e->message ? e->message : "unknown libvirt error");
+	                e && e->message ? e->message : "unknown libvirt error");
 }
 
 bool hyp_virt_no_domain(void)
@@ -79,7 +80,7 @@ void hyp_vm_disconnect(struct hyp_vm_conn *conn)
 
 /* The domain for a job, or NULL (with no error) if it has none. */
 static int lookup_domain(struct hyp_vm_conn *conn, uint32_t job_id, virDomainPtr *ret_dom,
-			 hyp_error *err)
+                         hyp_error *err)
 {
 	char name[64];
 	hyp_vm_domain_name(job_id, name, sizeof(name));
@@ -92,7 +93,7 @@ static int lookup_domain(struct hyp_vm_conn *conn, uint32_t job_id, virDomainPtr
 
 /* Everything a job holds, given its lock: domain, state directory. */
 static int teardown_locked(struct hyp_vm_conn *conn, const char *job_dir, uint32_t job_id,
-			   hyp_error *err)
+                           hyp_error *err)
 {
 	_cleanup_virdomain_ virDomainPtr dom = NULL;
 	int r = lookup_domain(conn, job_id, &dom, err);
@@ -103,8 +104,7 @@ static int teardown_locked(struct hyp_vm_conn *conn, const char *job_dir, uint32
 	return hyp_job_dir_remove(job_dir, err);
 }
 
-static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
-			hyp_error *err)
+static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec, hyp_error *err)
 {
 	_cleanup_virdomain_ virDomainPtr dom = NULL;
 	int r = lookup_domain(conn, spec->job_id, &dom, err);
@@ -112,7 +112,7 @@ static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec
 		return r;
 	if (dom)
 		return hyp_fail(err, EEXIST, "job %u already has a VM (domain '%s')", spec->job_id,
-				spec->name);
+		                spec->name);
 	r = hyp_image_check(&spec->image, err);
 	if (r < 0)
 		return r;
@@ -139,7 +139,7 @@ static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec
 }
 
 int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-		 const struct hyp_vm_spec *spec, hyp_error *err)
+                 const struct hyp_vm_spec *spec, hyp_error *err)
 {
 	int lock = hyp_job_lock(cfg->state_dir, spec->job_id, LOCK_TIMEOUT_S, err);
 	if (lock < 0)
@@ -158,7 +158,7 @@ int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 }
 
 int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, uint32_t job_id,
-		   hyp_error *err)
+                   hyp_error *err)
 {
 	_cleanup_free_ char *job_dir = hyp_job_dir(cfg->state_dir, job_id);
 	if (!job_dir)
@@ -185,11 +185,12 @@ static int ctl_port_connected(virDomainPtr dom, bool *ret_connected, hyp_error *
 	if (!doc)
 		return hyp_fail(err, EIO, "libvirt returned unparsable domain XML");
 	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr res = ctx ? xmlXPathEvalExpression(
-					      BAD_CAST "string(/domain/devices/channel/target[@name='" HYP_PORT_CTL
-						       "']/@state)",
-					      ctx)
-				    : NULL;
+	xmlXPathObjectPtr res =
+	    ctx ? xmlXPathEvalExpression(
+	              BAD_CAST "string(/domain/devices/channel/target[@name='" HYP_PORT_CTL
+	                       "']/@state)",
+	              ctx)
+	        : NULL;
 	*ret_connected = res && res->stringval && !strcmp((char *)res->stringval, "connected");
 	xmlXPathFreeObject(res);
 	xmlXPathFreeContext(ctx);
@@ -197,11 +198,9 @@ static int ctl_port_connected(virDomainPtr dom, bool *ret_connected, hyp_error *
 	return 0;
 }
 
-int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeout_s,
-		      hyp_error *err)
+int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeout_s, hyp_error *err)
 {
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long long deadline = hyp_now_ms() + timeout_s * 1000LL;
 	for (;;) {
 		_cleanup_virdomain_ virDomainPtr dom = NULL;
 		int r = lookup_domain(conn, job_id, &dom, err);
@@ -212,16 +211,15 @@ int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeou
 			return r;
 		if (!dom || r == -ESRCH)
 			return hyp_fail(err, ESRCH,
-					"job %u: the guest stopped before its agent came up "
-					"(kernel panic or broken initramfs?)",
-					job_id);
+			                "job %u: the guest stopped before its agent came up "
+			                "(kernel panic or broken initramfs?)",
+			                job_id);
 		if (connected)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec >= (time_t)timeout_s)
+		if (hyp_now_ms() >= deadline)
 			return hyp_fail(err, ETIMEDOUT,
-					"job %u: the guest's agent did not come up within %u s",
-					job_id, timeout_s);
+			                "job %u: the guest's agent did not come up within %u s",
+			                job_id, timeout_s);
 		nanosleep(&(struct timespec){.tv_nsec = READY_POLL_MS * 1000000L}, NULL);
 	}
 }
