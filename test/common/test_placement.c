@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Placement on real machines (../shared/topologies). Expected pins, shapes,
+ * Placement on real machines (test/data/topologies). Expected pins, shapes,
  * cells and lists are literals read off the XML with hwloc's tools, e.g.
  *   lstopo-no-graphics -i 24em64t-2n6c2t-pci.xml --no-io -p
  * (core L#5 = PU P#10,22 on node 0; core L#6 = PU P#1,13 on node 1).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * From Slurm's core ids to the domain XML on the real machines of
- * ../shared/topologies: for each machine and allocation (one core, a full
+ * test/data/topologies: for each machine and allocation (one core, a full
  * socket, cores of two sockets, a non-contiguous list, every core), the XML
  * validates against libvirt's schema and carries the placement element by
  * element: vCPU pins, emulator pin, guest topology, NUMA cells, numatune.

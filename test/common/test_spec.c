@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What to boot, from a configuration, an image and an allocation on a real
- * machine's topology (../shared/topologies/24em64t-2n6c2t-pci.xml: 2
+ * machine's topology (test/data/topologies/24em64t-2n6c2t-pci.xml: 2
  * sockets x 6 cores x 2 threads; NUMA node 0 holds the even cpus, core k's
  * threads are cpus k and k+12 on socket 0).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Slurm's abstract core ids -> OS cpus on real machines (../shared/topologies).
+ * Slurm's abstract core ids -> OS cpus on real machines (test/data/topologies).
  * Every expected cpu was read off the XML with hwloc's own tools, e.g.
  *   hwloc-calc -i 24em64t-2n6c2t-pci.xml --physical-output --intersect pu core:5
  * and is written here as a literal.

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 build=$(cd "${1:-build}" && pwd)
-exec_tool="$build/tools/hyperion-exec"
+exec_tool="$build/tools/exec/hyperion-exec"
 agent="$build/agent/hyperion-agent"
 [ -x "$exec_tool" ] && [ -x "$agent" ] || { echo "build $build first" >&2; exit 2; }
 

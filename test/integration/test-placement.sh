@@ -16,8 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build=$(cd "${1:?build dir}" && pwd)
 appliance=${2:?appliance dir}
-ctl="$build/tools/hyperionctl"
-exec_tool="$build/tools/hyperion-exec"
+ctl="$build/tools/ctl/hyperionctl"
+exec_tool="$build/tools/exec/hyperion-exec"
 user=hyptest1
 jobs="300 301 302 303 304"
 

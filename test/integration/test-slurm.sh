@@ -49,8 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$top/scripts/cluster-up" --plugin "$build/plugin/hyperion.so" --hyperion-conf "$conf" \
-	--exec "$build/tools/hyperion-exec" --no-check >"$tmp/cluster-up.log" 2>&1 ||
+"$top/scripts/cluster-up" --plugin "$build/plugin/slurm/hyperion.so" --hyperion-conf "$conf" \
+	--exec "$build/tools/exec/hyperion-exec" --no-check >"$tmp/cluster-up.log" 2>&1 ||
 	{ cat "$tmp/cluster-up.log"; fail "cluster-up"; summary; exit 1; }
 pass "cluster up with the plugin"
 

@@ -12,8 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?build dir}" && pwd)
 appliance=${2:?appliance dir}
 disk=${3:?disk image}
-ctl="$build/tools/hyperionctl"
-exec_tool="$build/tools/hyperion-exec"
+ctl="$build/tools/ctl/hyperionctl"
+exec_tool="$build/tools/exec/hyperion-exec"
 user1=hyptest1
 user2=hyptest2
 ensure_user "$user1"
