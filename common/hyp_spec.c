@@ -37,6 +37,7 @@ void hyp_spec_free(struct hyp_vm_spec *spec)
 	if (!spec)
 		return;
 	free(spec->user);
+	free(spec->node);
 	free(spec->name);
 	free(spec->job_dir);
 	free(spec->console_log);
@@ -174,8 +175,9 @@ static int copy_identity(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
 	spec->domain_type = cfg->domain_type;
 	spec->numa_bind = cfg->numa_bind;
 	spec->user = strdup(alloc->user ? alloc->user : "");
+	spec->node = strdup(alloc->node ? alloc->node : "");
 	spec->cpu_model = strdup(cfg->cpu_model ? cfg->cpu_model : "host-passthrough");
-	if (!spec->user || !spec->cpu_model)
+	if (!spec->user || !spec->node || !spec->cpu_model)
 		return hyp_fail(err, ENOMEM, "out of memory");
 	return 0;
 }

@@ -21,6 +21,7 @@
 /* What the scheduler allocated on this node. */
 struct hyp_alloc {
 	uint32_t job_id;
+	const char *node; /* the Slurm node this VM serves (several may share a host) */
 	uid_t uid;
 	gid_t gid;
 	const char *user;     /* name, recorded for `hyperionctl list` */
@@ -32,6 +33,7 @@ struct hyp_alloc {
 
 struct hyp_vm_spec {
 	uint32_t job_id;
+	char *node; /* Slurm node name: part of the domain name and every path */
 	uid_t uid;
 	gid_t gid;
 	char *user;
