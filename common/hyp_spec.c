@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "hyp_cleanup.h"
-#include "hyp_statedir.h"
+#include "hyp_names.h"
 
 struct page_size {
 	const char *name;
@@ -52,12 +52,15 @@ void hyp_spec_free(struct hyp_vm_spec *spec)
 static int set_paths(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
                      const struct hyp_image *img, hyp_error *err)
 {
-	if (asprintf(&spec->name, HYP_DOMAIN_PREFIX "%u", spec->job_id) < 0) {
-		spec->name = NULL;
-		return hyp_fail(err, ENOMEM, "out of memory");
-	}
-	spec->job_dir = hyp_job_dir(cfg->state_dir, spec->job_id);
-	if (!spec->job_dir)
+	int r = hyp_node_name_check(spec->node, err);
+	if (r >= 0)
+		r = hyp_names_check_length(cfg->state_dir, spec->node, spec->job_id,
+		                           spec->nexec_ports, err);
+	if (r < 0)
+		return r;
+	spec->name = hyp_domain_name(spec->node, spec->job_id);
+	spec->job_dir = hyp_job_dir(cfg->state_dir, spec->node, spec->job_id);
+	if (!spec->name || !spec->job_dir)
 		return hyp_fail(err, ENOMEM, "out of memory");
 	spec->console_log = hyp_job_file(spec->job_dir, HYP_CONSOLE_LOG);
 	spec->ctl_socket = hyp_job_file(spec->job_dir, HYP_CTL_SOCKET);

@@ -14,7 +14,6 @@
 #include "hyp_error.h"
 #include "hyp_placement.h"
 
-#define HYP_DOMAIN_PREFIX "hyperion-job-"
 #define HYP_XML_NS        "http://hyperion.invalid/xmlns/domain/1"
 #define HYP_MIN_GUEST_MIB 64
 
@@ -37,8 +36,8 @@ struct hyp_vm_spec {
 	uid_t uid;
 	gid_t gid;
 	char *user;
-	char *name;        /* "hyperion-job-<id>" */
-	char *job_dir;     /* <state_dir>/job.<id> */
+	char *name;        /* hyp_domain_name() */
+	char *job_dir;     /* hyp_job_dir() */
 	char *console_log; /* <job_dir>/console.log */
 	char *ctl_socket;  /* <job_dir>/ctl.sock */
 	char *overlay;     /* <job_dir>/overlay.qcow2 for disk images, else NULL */

@@ -15,65 +15,32 @@
 
 #include "hyp_chan.h" /* hyp_now_ms */
 #include "hyp_cleanup.h"
+#include "hyp_names.h"
 
-#define JOB_DIR_PREFIX  "job."
-#define LOCK_SUFFIX     ".lock"
-#define EXEC_SOCKET_FMT "exec.%u.sock"
-#define EXEC_LOCK_FMT   "exec.%u.lock"
-
-static char *xasprintf(const char *fmt, ...) HYP_PRINTF(1, 2);
-
-static char *xasprintf(const char *fmt, ...)
+static int ensure_root_dir(const char *dir, hyp_error *err)
 {
-	char *s = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-char *hyp_job_dir(const char *state_dir, uint32_t job_id)
-{
-	return xasprintf("%s/" JOB_DIR_PREFIX "%u", state_dir, job_id);
-}
-
-char *hyp_job_file(const char *job_dir, const char *name)
-{
-	return xasprintf("%s/%s", job_dir, name);
-}
-
-char *hyp_exec_socket_path(const char *job_dir, unsigned i)
-{
-	return xasprintf("%s/" EXEC_SOCKET_FMT, job_dir, i);
-}
-
-char *hyp_exec_lock_path(const char *job_dir, unsigned i)
-{
-	return xasprintf("%s/" EXEC_LOCK_FMT, job_dir, i);
-}
-
-static char *job_lock_path(const char *state_dir, uint32_t job_id)
-{
-	return xasprintf("%s/" JOB_DIR_PREFIX "%u" LOCK_SUFFIX, state_dir, job_id);
-}
-
-static int ensure_state_dir(const char *state_dir, hyp_error *err)
-{
-	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
-		return hyp_fail_errno(err, "creating state directory '%s'", state_dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return hyp_fail_errno(err, "creating state directory '%s'", dir);
 	struct stat st;
-	if (lstat(state_dir, &st) < 0)
-		return hyp_fail_errno(err, "state directory '%s'", state_dir);
+	if (lstat(dir, &st) < 0)
+		return hyp_fail_errno(err, "state directory '%s'", dir);
 	if (!S_ISDIR(st.st_mode))
-		return hyp_fail(err, ENOTDIR, "state directory '%s' is not a directory", state_dir);
+		return hyp_fail(err, ENOTDIR, "state directory '%s' is not a directory", dir);
 	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
 		return hyp_fail(err, EPERM,
 		                "state directory '%s' must be owned by root and not writable by "
 		                "others",
-		                state_dir);
+		                dir);
 	return 0;
+}
+
+int hyp_node_dir_ensure(const char *state_dir, const char *node, hyp_error *err)
+{
+	_cleanup_free_ char *dir = hyp_node_dir(state_dir, node);
+	if (!dir)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	int r = ensure_root_dir(state_dir, err);
+	return r < 0 ? r : ensure_root_dir(dir, err);
 }
 
 /* flock with a deadline: LOCK_NB in a loop, so a stuck holder cannot hang
@@ -100,12 +67,13 @@ static bool lock_is_current(int fd, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
-int hyp_job_lock(const char *state_dir, uint32_t job_id, unsigned timeout_s, hyp_error *err)
+int hyp_job_lock(const char *state_dir, const char *node, uint32_t job_id, unsigned timeout_s,
+                 hyp_error *err)
 {
-	int r = ensure_state_dir(state_dir, err);
+	int r = hyp_node_dir_ensure(state_dir, node, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *path = job_lock_path(state_dir, job_id);
+	_cleanup_free_ char *path = hyp_job_lock_path(state_dir, node, job_id);
 	if (!path)
 		return hyp_fail(err, ENOMEM, "out of memory");
 
@@ -130,12 +98,13 @@ int hyp_job_lock(const char *state_dir, uint32_t job_id, unsigned timeout_s, hyp
 	}
 }
 
-void hyp_job_unlock(const char *state_dir, uint32_t job_id, int fd, bool remove)
+void hyp_job_unlock(const char *state_dir, const char *node, uint32_t job_id, int fd,
+                    bool remove)
 {
 	if (fd < 0)
 		return;
 	if (remove) {
-		_cleanup_free_ char *path = job_lock_path(state_dir, job_id);
+		_cleanup_free_ char *path = hyp_job_lock_path(state_dir, node, job_id);
 		if (path)
 			unlink(path);
 	}
@@ -168,9 +137,9 @@ int hyp_job_dir_create(const char *job_dir, unsigned nexec_ports, uid_t uid, gid
 
 	int r = create_user_file(dirfd, job_dir, HYP_CONSOLE_LOG, uid, gid, err);
 	for (unsigned i = 0; r >= 0 && i < nexec_ports; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), EXEC_LOCK_FMT, i);
-		r = create_user_file(dirfd, job_dir, name, uid, gid, err);
+		_cleanup_free_ char *path = hyp_exec_lock_path(job_dir, i);
+		r = path ? create_user_file(dirfd, job_dir, strrchr(path, '/') + 1, uid, gid, err)
+		         : hyp_fail(err, ENOMEM, "out of memory");
 	}
 	return r;
 }
@@ -244,25 +213,6 @@ int hyp_job_dir_remove(const char *job_dir, hyp_error *err)
 	return 0;
 }
 
-/* "job.<digits>" or "job.<digits>.lock" -> id */
-static bool parse_job_entry(const char *name, uint32_t *ret_id)
-{
-	if (strncmp(name, JOB_DIR_PREFIX, strlen(JOB_DIR_PREFIX)) != 0)
-		return false;
-	const char *p = name + strlen(JOB_DIR_PREFIX);
-	if (*p < '0' || *p > '9')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(p, &end, 10);
-	if (errno || v > UINT32_MAX)
-		return false;
-	if (*end && strcmp(end, LOCK_SUFFIX) != 0)
-		return false;
-	*ret_id = (uint32_t)v;
-	return true;
-}
-
 static int add_unique(uint32_t **ids, size_t *n, size_t *cap, uint32_t id)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -280,20 +230,50 @@ static int add_unique(uint32_t **ids, size_t *n, size_t *cap, uint32_t id)
 	return 0;
 }
 
-int hyp_state_list_jobs(const char *state_dir, uint32_t **ret_ids, size_t *ret_n, hyp_error *err)
+int hyp_state_list_jobs(const char *state_dir, const char *node, uint32_t **ret_ids,
+                        size_t *ret_n, hyp_error *err)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	size_t n = 0, cap = 0;
-	_cleanup_closedir_ DIR *d = opendir(state_dir);
+	_cleanup_free_ char *dir = hyp_node_dir(state_dir, node);
+	if (!dir)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	if (!d && errno != ENOENT)
-		return hyp_fail_errno(err, "opening state directory '%s'", state_dir);
+		return hyp_fail_errno(err, "opening state directory '%s'", dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		uint32_t id;
-		if (parse_job_entry(de->d_name, &id) && add_unique(&ids, &n, &cap, id) < 0)
+		if (hyp_job_entry_parse(de->d_name, &id) && add_unique(&ids, &n, &cap, id) < 0)
 			return hyp_fail(err, ENOMEM, "out of memory");
 	}
 	*ret_ids = steal_pointer(&ids);
 	*ret_n = n;
+	return 0;
+}
+
+int hyp_state_list_nodes(const char *state_dir, char ***ret_nodes, hyp_error *err)
+{
+	_cleanup_strv_ char **nodes = calloc(1, sizeof(char *));
+	size_t n = 0;
+	_cleanup_closedir_ DIR *d = opendir(state_dir);
+	if (!nodes)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	if (!d && errno != ENOENT)
+		return hyp_fail_errno(err, "opening state directory '%s'", state_dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		hyp_error ignored;
+		if (de->d_type != DT_DIR || hyp_node_name_check(de->d_name, &ignored) < 0)
+			continue;
+		char **p = realloc(nodes, (n + 2) * sizeof(*p));
+		if (!p)
+			return hyp_fail(err, ENOMEM, "out of memory");
+		nodes = p;
+		if (!(nodes[n] = strdup(de->d_name)))
+			return hyp_fail(err, ENOMEM, "out of memory");
+		nodes[++n] = NULL;
+	}
+	*ret_nodes = steal_pointer(&nodes);
 	return 0;
 }

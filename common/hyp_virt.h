@@ -27,7 +27,4 @@ int hyp_fail_virt(hyp_error *err, const char *fmt, ...) HYP_PRINTF(2, 3);
 /* True if libvirt's last error says the domain does not exist (any more). */
 bool hyp_virt_no_domain(void);
 
-/* "hyperion-job-<id>" into buf. */
-void hyp_vm_domain_name(uint32_t job_id, char *buf, size_t size);
-
 #endif

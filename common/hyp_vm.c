@@ -13,10 +13,12 @@
 #include <libxml/xpath.h>
 
 #include "hyp_chan.h" /* hyp_now_ms */
+#include "hyp_names.h"
 #include "hyp_domain_xml.h"
 #include "hyp_hugepages.h"
 #include "hyp_overlay.h"
 #include "hyp_proto.h"
+#include "hyp_resources.h"
 #include "hyp_statedir.h"
 #include "hyp_virt.h"
 
@@ -37,9 +39,10 @@ int hyp_fail_virt(hyp_error *err, const char *fmt, ...)
 	va_end(ap);
 
 	virErrorPtr e = virGetLastError();
-	int code = EIO;
-	if (e && (e->code == VIR_ERR_NO_CONNECT || e->domain == VIR_FROM_RPC))
-		code = ECONNREFUSED; /* libvirtd unreachable: a node fault */
+	/* Only a closed connection is a node fault here; an error libvirtd
+	 * reports over a working connection (bad XML, QEMU refusing to start)
+	 * is about this job. Failing to connect is hyp_vm_connect's. */
+	int code = e && e->code == VIR_ERR_NO_CONNECT ? ECONNREFUSED : EIO;
 	return hyp_fail(err, code, "%s: %s", context,
 	                e && e->message ? e->message : "unknown libvirt error");
 }
@@ -48,11 +51,6 @@ bool hyp_virt_no_domain(void)
 {
 	virErrorPtr e = virGetLastError();
 	return e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID);
-}
-
-void hyp_vm_domain_name(uint32_t job_id, char *buf, size_t size)
-{
-	snprintf(buf, size, HYP_DOMAIN_PREFIX "%u", job_id);
 }
 
 int hyp_vm_connect(const struct hyp_config *cfg, struct hyp_vm_conn **ret_conn, hyp_error *err)
@@ -64,7 +62,10 @@ int hyp_vm_connect(const struct hyp_config *cfg, struct hyp_vm_conn **ret_conn, 
 	c->conn = virConnectOpen(cfg->libvirt_uri);
 	if (!c->conn) {
 		free(c);
-		return hyp_fail_virt(err, "connecting to libvirt at '%s'", cfg->libvirt_uri);
+		virErrorPtr e = virGetLastError();
+		return hyp_fail(err, ECONNREFUSED, "connecting to libvirt at '%s': %s",
+		                cfg->libvirt_uri,
+		                e && e->message ? e->message : "unknown libvirt error");
 	}
 	*ret_conn = c;
 	return 0;
@@ -78,12 +79,10 @@ void hyp_vm_disconnect(struct hyp_vm_conn *conn)
 	free(conn);
 }
 
-/* The domain for a job, or NULL (with no error) if it has none. */
-static int lookup_domain(struct hyp_vm_conn *conn, uint32_t job_id, virDomainPtr *ret_dom,
+/* The domain of that name, or NULL (with no error) if there is none. */
+static int lookup_domain(struct hyp_vm_conn *conn, const char *name, virDomainPtr *ret_dom,
                          hyp_error *err)
 {
-	char name[64];
-	hyp_vm_domain_name(job_id, name, sizeof(name));
 	virDomainPtr dom = virDomainLookupByName(conn->conn, name);
 	if (!dom && !hyp_virt_no_domain())
 		return hyp_fail_virt(err, "looking up domain '%s'", name);
@@ -91,86 +90,190 @@ static int lookup_domain(struct hyp_vm_conn *conn, uint32_t job_id, virDomainPtr
 	return 0;
 }
 
-/* Everything a job holds, given its lock: domain, state directory. */
-static int teardown_locked(struct hyp_vm_conn *conn, const char *job_dir, uint32_t job_id,
-                           hyp_error *err)
+int hyp_vm_domain_destroy(struct hyp_vm_conn *conn, const char *name, hyp_error *err)
 {
 	_cleanup_virdomain_ virDomainPtr dom = NULL;
-	int r = lookup_domain(conn, job_id, &dom, err);
-	if (r < 0)
+	int r = lookup_domain(conn, name, &dom, err);
+	if (r < 0 || !dom)
 		return r;
-	if (dom && virDomainDestroy(dom) < 0 && !hyp_virt_no_domain())
-		return hyp_fail_virt(err, "destroying domain of job %u", job_id);
-	return hyp_job_dir_remove(job_dir, err);
+	if (virDomainDestroy(dom) < 0)
+		return hyp_virt_no_domain() ? 0 : hyp_fail_virt(err, "destroying domain '%s'", name);
+	return 1;
 }
 
-static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec, hyp_error *err)
-{
-	_cleanup_virdomain_ virDomainPtr dom = NULL;
-	int r = lookup_domain(conn, spec->job_id, &dom, err);
-	if (r < 0)
-		return r;
-	if (dom)
-		return hyp_fail(err, EEXIST, "job %u already has a VM (domain '%s')", spec->job_id,
-		                spec->name);
-	r = hyp_image_check(&spec->image, err);
-	if (r < 0)
-		return r;
-	if (spec->hugepage_kib && (r = hyp_hugepages_check(NULL, spec, err)) < 0)
-		return r;
-	/* No domain but a directory: left by a crash; we hold the lock. */
-	r = hyp_job_dir_remove(spec->job_dir, err);
-	if (r < 0)
-		return r;
-	r = hyp_job_dir_create(spec->job_dir, spec->nexec_ports, spec->uid, spec->gid, err);
-	if (r < 0)
-		return r;
-	if (spec->overlay && (r = hyp_overlay_create(&spec->image, spec->overlay, err)) < 0)
-		return r;
+/* A job's names on this node, computed once per operation. */
+struct job_names {
+	char *domain;
+	char *job_dir;
+	char *resources;
+};
 
+static void job_names_free(struct job_names *n)
+{
+	free(n->domain);
+	free(n->job_dir);
+	free(n->resources);
+}
+
+static int job_names(const struct hyp_config *cfg, const char *node, uint32_t job_id,
+                     struct job_names *ret, hyp_error *err)
+{
+	ret->domain = hyp_domain_name(node, job_id);
+	ret->job_dir = hyp_job_dir(cfg->state_dir, node, job_id);
+	ret->resources = hyp_job_resources_path(cfg->state_dir, node, job_id);
+	if (!ret->domain || !ret->job_dir || !ret->resources)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Release the resource list, then what the names say the job may hold
+ * even if the list was lost: everything, idempotently. Holds the lock. */
+static int teardown_locked(struct hyp_vm_conn *conn, const struct job_names *n,
+                           const struct hyp_release_ctx *ctx, hyp_error *err)
+{
+	struct hyp_release_ctx c = ctx ? *ctx : (struct hyp_release_ctx){0};
+	c.conn = conn;
+	int r = hyp_resources_release(n->resources, &c, err);
+	if (r >= 0 && (r = hyp_vm_domain_destroy(conn, n->domain, err)) >= 0)
+		r = hyp_job_dir_remove(n->job_dir, err);
+	return r < 0 ? r : 0;
+}
+
+/* The job's metadata in its domain: its owner's uid. */
+static int domain_owner(virDomainPtr dom, uid_t *ret_uid)
+{
+	_cleanup_free_ char *xml =
+	    virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, HYP_XML_NS, 0);
+	if (!xml)
+		return -ENOENT;
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL, XML_PARSE_NONET);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlChar *uid = root ? xmlGetProp(root, BAD_CAST "uid") : NULL;
+	int r = -ENOENT;
+	if (uid) {
+		char *end;
+		unsigned long v = strtoul((char *)uid, &end, 10);
+		if (!*end && end != (char *)uid) {
+			*ret_uid = (uid_t)v;
+			r = 0;
+		}
+	}
+	xmlFree(uid);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* A running domain of this job's user whose start completed (its list
+ * says ready, so its sockets are the user's): a later step reuses it.
+ * Anything else under the job's name (a VM leaked under a reused job id,
+ * a start killed half-way) is released and started afresh. */
+static bool reusable(virDomainPtr dom, const struct hyp_vm_spec *spec, const char *resources)
+{
+	int state, reason;
+	uid_t owner;
+	bool ready = false;
+	hyp_error ignored;
+	return virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_RUNNING &&
+	       domain_owner(dom, &owner) == 0 && owner == spec->uid &&
+	       hyp_resources_has(resources, HYP_RES_READY, &ready, &ignored) == 0 && ready;
+}
+
+/* Each resource is listed before it is acquired. */
+static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
+                          const struct job_names *n, hyp_error *err)
+{
+	int r = hyp_resources_add(n->resources, HYP_RES_DIR, spec->job_dir, err);
+	if (r >= 0)
+		r = hyp_job_dir_create(spec->job_dir, spec->nexec_ports, spec->uid, spec->gid, err);
+	if (r >= 0 && spec->overlay && (r = hyp_resources_add(n->resources, HYP_RES_FILE,
+	                                                      spec->overlay, err)) >= 0)
+		r = hyp_overlay_create(&spec->image, spec->overlay, err);
 	_cleanup_free_ char *xml = NULL;
-	r = hyp_domain_xml(spec, &xml, err);
+	if (r >= 0)
+		r = hyp_domain_xml(spec, &xml, err);
+	if (r >= 0)
+		r = hyp_resources_add(n->resources, HYP_RES_DOMAIN, spec->name, err);
 	if (r < 0)
 		return r;
-	dom = virDomainCreateXML(conn->conn, xml, 0);
+	_cleanup_virdomain_ virDomainPtr dom = virDomainCreateXML(conn->conn, xml, 0);
 	if (!dom)
 		return hyp_fail_virt(err, "starting domain '%s'", spec->name);
-	return hyp_job_dir_chown_sockets(spec->job_dir, spec->uid, spec->gid, err);
+	r = hyp_job_dir_chown_sockets(spec->job_dir, spec->uid, spec->gid, err);
+	return r < 0 ? r : hyp_resources_add(n->resources, HYP_RES_READY, "-", err);
+}
+
+static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
+                        const struct job_names *n, hyp_error *err)
+{
+	_cleanup_virdomain_ virDomainPtr dom = NULL;
+	int r = lookup_domain(conn, spec->name, &dom, err);
+	if (r < 0)
+		return r;
+	if (dom && reusable(dom, spec, n->resources))
+		return HYP_VM_REUSED;
+	r = hyp_image_check(&spec->image, err);
+	if (r >= 0 && spec->hugepage_kib)
+		r = hyp_hugepages_check(NULL, spec, err);
+	/* Whatever is left under this job's name is not a usable VM. */
+	if (r >= 0)
+		r = teardown_locked(conn, n, NULL, err);
+	return r < 0 ? r : acquire_locked(conn, spec, n, err);
 }
 
 int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                  const struct hyp_vm_spec *spec, hyp_error *err)
 {
-	int lock = hyp_job_lock(cfg->state_dir, spec->job_id, LOCK_TIMEOUT_S, err);
+	_cleanup_(job_names_free) struct job_names n = {0};
+	int r = job_names(cfg, spec->node, spec->job_id, &n, err);
+	if (r < 0)
+		return r;
+	int lock = hyp_job_lock(cfg->state_dir, spec->node, spec->job_id, LOCK_TIMEOUT_S, err);
 	if (lock < 0)
 		return hyp_error_prefix(err, "starting VM for job %u", spec->job_id);
 
-	int r = start_locked(conn, spec, err);
-	bool failed = r < 0;
-	if (failed && r != -EEXIST) {
+	r = start_locked(conn, spec, &n, err);
+	if (r < 0) {
 		hyp_error ignored;
-		teardown_locked(conn, spec->job_dir, spec->job_id, &ignored);
+		teardown_locked(conn, &n, NULL, &ignored);
 	}
-	hyp_job_unlock(cfg->state_dir, spec->job_id, lock, failed && r != -EEXIST);
-	if (failed)
+	hyp_job_unlock(cfg->state_dir, spec->node, spec->job_id, lock, r < 0);
+	if (r < 0)
 		return hyp_error_prefix(err, "starting VM for job %u", spec->job_id);
-	return 0;
+	return r;
 }
 
-int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, uint32_t job_id,
+static int destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const char *node,
+                   uint32_t job_id, const struct hyp_release_ctx *ctx, unsigned lock_timeout_s,
                    hyp_error *err)
 {
-	_cleanup_free_ char *job_dir = hyp_job_dir(cfg->state_dir, job_id);
-	if (!job_dir)
-		return hyp_fail(err, ENOMEM, "out of memory");
-	int lock = hyp_job_lock(cfg->state_dir, job_id, LOCK_TIMEOUT_S, err);
+	_cleanup_(job_names_free) struct job_names n = {0};
+	int r = job_names(cfg, node, job_id, &n, err);
+	if (r < 0)
+		return r;
+	int lock = hyp_job_lock(cfg->state_dir, node, job_id, lock_timeout_s, err);
 	if (lock < 0)
 		return hyp_error_prefix(err, "stopping VM of job %u", job_id);
-	int r = teardown_locked(conn, job_dir, job_id, err);
-	hyp_job_unlock(cfg->state_dir, job_id, lock, r >= 0);
+	r = teardown_locked(conn, &n, ctx, err);
+	hyp_job_unlock(cfg->state_dir, node, job_id, lock, r >= 0);
 	if (r < 0)
 		return hyp_error_prefix(err, "stopping VM of job %u", job_id);
 	return 0;
+}
+
+int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const char *node,
+                   uint32_t job_id, const struct hyp_release_ctx *ctx, hyp_error *err)
+{
+	return destroy(conn, cfg, node, job_id, ctx, LOCK_TIMEOUT_S, err);
+}
+
+int hyp_vm_release_dead(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
+                        const char *node, uint32_t job_id, const struct hyp_release_ctx *ctx,
+                        hyp_error *err)
+{
+	int r = destroy(conn, cfg, node, job_id, ctx, 0, err);
+	if (r == -ETIMEDOUT) /* a start or stop holds it: not dead */
+		return 0;
+	return r < 0 ? r : 1;
 }
 
 /* libvirt's live XML records QEMU's VSERPORT_CHANGE events as
@@ -198,12 +301,13 @@ static int ctl_port_connected(virDomainPtr dom, bool *ret_connected, hyp_error *
 	return 0;
 }
 
-int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeout_s, hyp_error *err)
+int hyp_vm_wait_ready(struct hyp_vm_conn *conn, const char *name, unsigned timeout_s,
+                      hyp_error *err)
 {
 	long long deadline = hyp_now_ms() + timeout_s * 1000LL;
 	for (;;) {
 		_cleanup_virdomain_ virDomainPtr dom = NULL;
-		int r = lookup_domain(conn, job_id, &dom, err);
+		int r = lookup_domain(conn, name, &dom, err);
 		if (r < 0)
 			return r;
 		bool connected = false;
@@ -211,15 +315,15 @@ int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeou
 			return r;
 		if (!dom || r == -ESRCH)
 			return hyp_fail(err, ESRCH,
-			                "job %u: the guest stopped before its agent came up "
+			                "%s: the guest stopped before its agent came up "
 			                "(kernel panic or broken initramfs?)",
-			                job_id);
+			                name);
 		if (connected)
 			return 0;
 		if (hyp_now_ms() >= deadline)
 			return hyp_fail(err, ETIMEDOUT,
-			                "job %u: the guest's agent did not come up within %u s",
-			                job_id, timeout_s);
+			                "%s: the guest's agent did not come up within %u s", name,
+			                timeout_s);
 		nanosleep(&(struct timespec){.tv_nsec = READY_POLL_MS * 1000000L}, NULL);
 	}
 }

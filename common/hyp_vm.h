@@ -13,6 +13,7 @@
 
 #include "hyp_config.h"
 #include "hyp_error.h"
+#include "hyp_names.h"
 #include "hyp_spec.h"
 
 struct hyp_vm_conn; /* a libvirt connection */
@@ -24,11 +25,16 @@ static inline void hyp_vm_disconnectp(struct hyp_vm_conn **conn)
 	hyp_vm_disconnect(*conn);
 }
 
+#define HYP_VM_REUSED 1
+
 /*
- * Create the job's state directory and overlay, start the transient domain,
- * hand the sockets to the job user, all under the per-job lock. Returns once
- * QEMU runs. On any failure nothing is left behind. A job that already has
- * a VM fails with EEXIST.
+ * Under the per-job lock: record and acquire everything the job's VM needs
+ * (state directory, overlay, transient domain; hyp_resources.h), and hand
+ * the sockets to the job user. Returns 0 once QEMU runs, or HYP_VM_REUSED
+ * when the job's VM already runs for this user (a later step). A domain
+ * under the job's name that is not that (another owner, not running, a
+ * start that never completed) is released first. On failure nothing is
+ * left behind.
  */
 int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                  const struct hyp_vm_spec *spec, hyp_error *err);
@@ -38,15 +44,27 @@ int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
  * state, reported by libvirt; no guest bytes are read). -ETIMEDOUT after
  * timeout_s, -ESRCH if the domain went away (crashed guest).
  */
-int hyp_vm_wait_ready(struct hyp_vm_conn *conn, uint32_t job_id, unsigned timeout_s,
+int hyp_vm_wait_ready(struct hyp_vm_conn *conn, const char *domain, unsigned timeout_s,
                       hyp_error *err);
 
-/* Destroy the domain and remove everything the job held. Absent is success. */
-int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, uint32_t job_id,
-                   hyp_error *err);
+/* Release everything the job holds on the node, under its lock; ctx (may
+ * be NULL) logs each released item. Absent is success. */
+struct hyp_release_ctx;
+int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const char *node,
+                   uint32_t job_id, const struct hyp_release_ctx *ctx, hyp_error *err);
+
+/* Reconciliation's destroy: skips (returns 0) when the job's lock is held
+ * by a start or stop, 1 once released. */
+int hyp_vm_release_dead(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
+                        const char *node, uint32_t job_id, const struct hyp_release_ctx *ctx,
+                        hyp_error *err);
+
+/* Destroy one domain by name: 1 if it ran, 0 if there was none. */
+int hyp_vm_domain_destroy(struct hyp_vm_conn *conn, const char *name, hyp_error *err);
 
 struct hyp_vm_info {
 	uint32_t job_id;
+	char node[HYP_NODE_NAME_MAX + 1];
 	uid_t uid;
 	char user[64];
 	char state[16]; /* running, paused, shutoff, ... , "leftover" for state without domain */
@@ -55,7 +73,8 @@ struct hyp_vm_info {
 	unsigned long long memory_mib;
 };
 
-/* Hyperion VMs on this node, plus job state left without a domain. */
+/* Hyperion VMs of every node on this host, plus job state left without a
+ * domain ("leftover"). */
 int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                 struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err);
 

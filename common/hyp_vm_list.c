@@ -58,24 +58,12 @@ static void read_metadata(virDomainPtr dom, struct hyp_vm_info *info)
 	xmlFreeDoc(doc);
 }
 
-static bool job_of_domain(virDomainPtr dom, uint32_t *ret_id)
-{
-	const char *name = virDomainGetName(dom);
-	size_t plen = strlen(HYP_DOMAIN_PREFIX);
-	if (!name || strncmp(name, HYP_DOMAIN_PREFIX, plen) != 0)
-		return false;
-	char *end;
-	unsigned long id = strtoul(name + plen, &end, 10);
-	if (*end || end == name + plen || id > UINT32_MAX)
-		return false;
-	*ret_id = (uint32_t)id;
-	return true;
-}
-
-static void fill_info(virDomainPtr dom, uint32_t job_id, struct hyp_vm_info *info)
+static void fill_info(virDomainPtr dom, const char *node, uint32_t job_id,
+                      struct hyp_vm_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->job_id = job_id;
+	snprintf(info->node, sizeof(info->node), "%s", node);
 	virDomainInfo di;
 	if (virDomainGetInfo(dom, &di) == 0) {
 		snprintf(info->state, sizeof(info->state), "%s", state_name(di.state));
@@ -85,25 +73,26 @@ static void fill_info(virDomainPtr dom, uint32_t job_id, struct hyp_vm_info *inf
 	read_metadata(dom, info);
 }
 
-static bool listed(const struct hyp_vm_info *vms, size_t n, uint32_t job_id)
+static bool listed(const struct hyp_vm_info *vms, size_t n, const char *node, uint32_t job_id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (vms[i].job_id == job_id)
+		if (vms[i].job_id == job_id && !strcmp(vms[i].node, node))
 			return true;
 	return false;
 }
 
-/* Job state (directory or lock) without a domain: a crash's leftovers. */
-static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms, size_t *n,
-                         hyp_error *err)
+/* Job state (directory, lock, resource list) without a domain: what a
+ * crash left behind. */
+static int add_node_leftovers(const struct hyp_config *cfg, const char *node,
+                              struct hyp_vm_info **vms, size_t *n, hyp_error *err)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	size_t nids = 0;
-	int r = hyp_state_list_jobs(cfg->state_dir, &ids, &nids, err);
+	int r = hyp_state_list_jobs(cfg->state_dir, node, &ids, &nids, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < nids; i++) {
-		if (listed(*vms, *n, ids[i]))
+		if (listed(*vms, *n, node, ids[i]))
 			continue;
 		struct hyp_vm_info *p = realloc(*vms, (*n + 1) * sizeof(*p));
 		if (!p)
@@ -111,10 +100,21 @@ static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms,
 		*vms = p;
 		memset(&p[*n], 0, sizeof(p[*n]));
 		p[*n].job_id = ids[i];
+		snprintf(p[*n].node, sizeof(p[*n].node), "%s", node);
 		snprintf(p[*n].state, sizeof(p[*n].state), "leftover");
 		(*n)++;
 	}
 	return 0;
+}
+
+static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms, size_t *n,
+                         hyp_error *err)
+{
+	_cleanup_strv_ char **nodes = NULL;
+	int r = hyp_state_list_nodes(cfg->state_dir, &nodes, err);
+	for (size_t i = 0; r >= 0 && nodes[i]; i++)
+		r = add_node_leftovers(cfg, nodes[i], vms, n, err);
+	return r;
 }
 
 int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
@@ -129,8 +129,9 @@ int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	size_t n = 0;
 	for (int i = 0; i < ndoms; i++) {
 		uint32_t id;
-		if (vms && job_of_domain(doms[i], &id))
-			fill_info(doms[i], id, &vms[n++]);
+		char node[HYP_NODE_NAME_MAX + 1];
+		if (vms && hyp_domain_name_parse(virDomainGetName(doms[i]), node, sizeof(node), &id))
+			fill_info(doms[i], node, id, &vms[n++]);
 		virDomainFree(doms[i]);
 	}
 	free(doms);

@@ -21,6 +21,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	case S_CTX_ALLOCATOR:
 	case S_CTX_REMOTE:
 		return plugin_register_options(sp);
+	case S_CTX_SLURMD:
+		return plugin_slurmd_reconcile();
 	default:
 		return 0;
 	}

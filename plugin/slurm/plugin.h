@@ -41,6 +41,11 @@ void plugin_getopt(spank_t sp);
 /* The image the user asked for, after the default; NULL if none. */
 const char *plugin_image(void);
 
+/* The Slurm node this process serves: slurmd/slurmstepd's own
+ * SLURMD_NODENAME (set from its configuration, not the job's environment),
+ * else this host's short name. */
+const char *plugin_node_name(void);
+
 /* plugin_submit.c: sbatch/srun/salloc, as the user */
 int plugin_submit_check(spank_t sp);
 
@@ -48,7 +53,11 @@ int plugin_submit_check(spank_t sp);
 int plugin_stepd_post_opt(spank_t sp);
 int plugin_stepd_task_init(spank_t sp);
 
-/* plugin_epilog.c: job epilog, as root */
+/* plugin_epilog.c: job epilog and slurmd start, as root */
 int plugin_job_epilog(spank_t sp);
+int plugin_slurmd_reconcile(void);
+
+/* plugin_drain.c: drain the node with "hyperion: REASON" */
+void plugin_drain_node(const char *node, const char *reason);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* plugstack.conf arguments and the --vm-* options. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hyp_build_config.h"
+#include "hyp_names.h"
 #include "plugin.h"
 
 #define DEFAULT_EXEC_PATH HYP_BINDIR "/hyperion-exec"
@@ -95,4 +97,18 @@ const char *plugin_image(void)
 	if (plugin.image[0])
 		return plugin.image;
 	return plugin.default_image;
+}
+
+const char *plugin_node_name(void)
+{
+	static char node[HYP_NODE_NAME_MAX + 1];
+	hyp_error ignored;
+	const char *env = getenv("SLURMD_NODENAME");
+	if (node[0])
+		return node;
+	if (env && hyp_node_name_check(env, &ignored) == 0)
+		snprintf(node, sizeof(node), "%s", env);
+	else if (hyp_node_name_default(node, sizeof(node), &ignored) < 0)
+		snprintf(node, sizeof(node), "localhost");
+	return node;
 }

@@ -88,6 +88,7 @@ static struct hyp_alloc alloc_of(unsigned long long memory_mb, const char *hugep
 {
 	return (struct hyp_alloc){
 	    .job_id = 42,
+	    .node = "n1",
 	    .uid = 1000,
 	    .gid = 1001,
 	    .user = "alice",
@@ -125,10 +126,11 @@ Test(spec, appliance)
 	cr_expect_eq(spec.uid, 1000);
 	cr_expect_eq(spec.gid, 1001);
 	cr_expect_str_eq(spec.user, "alice");
-	cr_expect_str_eq(spec.name, "hyperion-job-42");
-	cr_expect_str_eq(spec.job_dir, "/run/hyperion/job.42");
-	cr_expect_str_eq(spec.console_log, "/run/hyperion/job.42/console.log");
-	cr_expect_str_eq(spec.ctl_socket, "/run/hyperion/job.42/ctl.sock");
+	cr_expect_str_eq(spec.node, "n1");
+	cr_expect_str_eq(spec.name, "hyperion-n1-42");
+	cr_expect_str_eq(spec.job_dir, "/run/hyperion/n1/job.42");
+	cr_expect_str_eq(spec.console_log, "/run/hyperion/n1/job.42/console.log");
+	cr_expect_str_eq(spec.ctl_socket, "/run/hyperion/n1/job.42/ctl.sock");
 	cr_expect_null(spec.overlay, "appliances have no overlay");
 	cr_expect_eq(spec.nexec_ports, 2 + 4, "one per cpu plus the spare ones");
 	cr_expect_eq(spec.domain_type, HYP_DOMAIN_KVM);
@@ -156,7 +158,7 @@ Test(spec, disk_image_gets_an_overlay)
 	struct hyp_alloc alloc = alloc_of(1024, NULL);
 	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
 	build(&disk, &alloc, &spec);
-	cr_expect_str_eq(spec.overlay, "/run/hyperion/job.42/overlay.qcow2");
+	cr_expect_str_eq(spec.overlay, "/run/hyperion/n1/job.42/overlay.qcow2");
 	cr_expect_str_eq(spec.image.disk, "/images/deb12.qcow2");
 	cr_expect_str_eq(spec.image.cmdline, "rw");
 }
@@ -165,12 +167,12 @@ Test(spec, configuration_reaches_the_spec)
 {
 	configure("domain_type = qemu\nstate_dir = /tmp/st\nvmm_reserve_mb = 0\n"
 	          "spare_exec_ports = 0\ncpu_model = Skylake-Server\nhousekeeping_cpus = 22-23\n");
-	struct hyp_alloc alloc = {.job_id = 7, .user = "bob", CPUS(1, 3, 5, 13), .memory_mb = 64};
+	struct hyp_alloc alloc = {.job_id = 7, .node = "n1", .user = "bob", CPUS(1, 3, 5, 13), .memory_mb = 64};
 	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
 	build(&appliance, &alloc, &spec);
 	cr_expect_eq(spec.domain_type, HYP_DOMAIN_QEMU);
-	cr_expect_str_eq(spec.job_dir, "/tmp/st/job.7");
-	cr_expect_str_eq(spec.name, "hyperion-job-7");
+	cr_expect_str_eq(spec.job_dir, "/tmp/st/n1/job.7");
+	cr_expect_str_eq(spec.name, "hyperion-n1-7");
 	cr_expect_eq(spec.memory_mib, 64, "the smallest guest, without a reserve");
 	cr_expect_eq(spec.nexec_ports, 4);
 	cr_expect_str_eq(spec.cpu_model, "Skylake-Server");

@@ -11,6 +11,7 @@ exec </dev/null # no check reads the caller's terminal by accident
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+node=$(hostname -s)
 
 build=$(cd "${1:-build}" && pwd)
 exec_tool="$build/tools/exec/hyperion-exec"
@@ -21,7 +22,7 @@ tmp=$(mktemp -d /tmp/hyperion-exec-test.XXXXXX)
 chmod 755 "$tmp"
 state="$tmp/state"
 job=42
-jd="$state/job.$job"
+jd="$state/$node/job.$job"
 nports=2
 pids=() # everything started in the background and still running, killed on exit
 # forget PID: it has ended (waited for or killed): never kill a reused pid.
@@ -78,7 +79,7 @@ out=$(env -u SLURM_JOB_ID "$exec_tool" --state-dir "$state" -- true 2>&1 || true
 expect_match "no job: a clear message" "^hyperion-exec: no job: give --job or set SLURM_JOB_ID$" "$out"
 rc=0
 out=$("$exec_tool" --state-dir "$state" --job 43 --timeout 1 -- true 2>&1 </dev/null) || rc=$?
-expect_match "a job without a VM here: a clear message" "job 43 has no VM on this node \(no $state/job.43\)" "$out"
+expect_match "a job without a VM here: a clear message" "job 43 has no VM on this node \(no $state/$node/job.43\)" "$out"
 expect_eq "... and exit status 1" 1 "$rc"
 
 echo "== exit status"
@@ -280,7 +281,7 @@ for p in "${busy[@]}"; do wait "$p" || true; forget "$p"; done
 
 echo "== failures"
 # A VM whose guest never answers: QEMU's socket accepts, nothing replies.
-jd2="$state/job.44"
+jd2="$state/$node/job.44"
 mkdir -p "$jd2"
 install -m 600 /dev/null "$jd2/exec.0.lock"
 printf 'Booting the kernel\nKernel panic - not syncing: no init\n' >"$jd2/console.log"

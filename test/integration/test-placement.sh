@@ -13,6 +13,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+node=$(hostname -s)
 
 build=$(cd "${1:?build dir}" && pwd)
 appliance=${2:?appliance dir}
@@ -69,10 +70,10 @@ trap cleanup EXIT
 ctl() { local conf=$1; shift; "$ctl" -c "$tmp/$conf.conf" "$@"; }
 # hx JOB ARGS...: hyperion-exec as the job user.
 hx() { local job=$1; shift; runuser -u "$user" -- "$exec_tool" --config "$tmp/bind.conf" --job "$job" "$@" </dev/null; }
-domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1"; }
+domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1"; }
 # nothing_left JOB: no domain, no state directory, no lock.
 nothing_left() {
-	! domain_exists "$1" && [ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ]
+	! domain_exists "$1" && [ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ]
 }
 # hp FIELD: HugePages_FIELD from /proc/meminfo (Total, Free, Rsvd, Surp).
 hp() { awk -v k="HugePages_$1:" '$1 == k { print $2 }' /proc/meminfo; }
@@ -125,10 +126,10 @@ for n in 0 1; do
 		fail "guest: node $n has its half of the memory" "MemTotal ${kib:-?} KiB, cell $cell_kib KiB"
 	fi
 done
-pins=$(virsh -c qemu:///system vcpupin hyperion-job-301 | awk '$1 ~ /^[0-9]+$/ { printf "%s->%s ", $1, $2 }')
+pins=$(virsh -c qemu:///system vcpupin hyperion-$node-301 | awk '$1 ~ /^[0-9]+$/ { printf "%s->%s ", $1, $2 }')
 expect_eq "host: vCPU 0 pinned to cpu 0, vCPU 1 to cpu 1" "0->0 1->1 " "$pins"
 expect_match "host: emulator pinned to cpus 0-1" '\*: +0-1$' \
-	"$(virsh -c qemu:///system emulatorpin hyperion-job-301)"
+	"$(virsh -c qemu:///system emulatorpin hyperion-$node-301)"
 check "stop the two-cell guest" ctl nobind stop --job 301
 check "... and nothing is left" nothing_left 301
 
@@ -142,7 +143,7 @@ check "start a guest on 2M hugepages (numa_bind = yes)" ctl bind start --job 302
 expect_eq "while it runs, its 128 pages are taken" $((free0 - 128)) "$(hp Free)"
 expect_eq "the guest answers" ok "$(hx 302 -- echo ok)"
 expect_match "the domain is backed by hugepages" "<hugepages>" \
-	"$(virsh -c qemu:///system dumpxml hyperion-job-302)"
+	"$(virsh -c qemu:///system dumpxml hyperion-$node-302)"
 check "stop it" ctl bind stop --job 302
 expect_eq "after stop, every page is free again" "$free0" "$(hp Free)"
 expect_eq "... and none is left reserved" "$rsvd0" "$(hp Rsvd)"

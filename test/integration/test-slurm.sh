@@ -59,8 +59,8 @@ kernel=$(cat "$appliance/kernel-release")
 host_kernel=$(uname -r)
 node=$(hostname -s)
 nothing_left() { # no Hyperion domain, state directory or lock for job $1
-	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1" &&
-		[ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ]
+	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1" &&
+		[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ]
 }
 wait_nothing_left() { # JOB SECONDS
 	local i
@@ -111,7 +111,7 @@ expect_eq "a job without --vm-image runs on the host" "$host_kernel" "$(as_user 
 echo "== scancel and time limit"
 jid=$(as_user sbatch --parsable --vm-image=default -o /dev/null --wrap 'sleep 1000')
 for _ in $(seq 60); do
-	virsh -c qemu:///system list --name | grep -qx "hyperion-job-$jid" && break
+	virsh -c qemu:///system list --name | grep -qx "hyperion-$node-$jid" && break
 	sleep 1
 done
 as_user scancel "$jid"

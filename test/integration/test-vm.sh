@@ -8,6 +8,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+node=$(hostname -s)
 
 build=$(cd "${1:?build dir}" && pwd)
 appliance=${2:?appliance dir}
@@ -69,7 +70,8 @@ format = qcow2
 CONF
 
 cleanup() {
-	for j in 101 102 103 104 105 106; do "$ctl" -c "$conf" stop --job "$j" >/dev/null 2>&1; done
+	for j in 101 102 103 104 105 106 107 108 109 110; do "$ctl" -c "$conf" stop --job "$j" >/dev/null 2>&1; done
+	for n in it-node-a it-node-b; do "$ctl" -c "$conf" stop --node "$n" --job 107 >/dev/null 2>&1; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -78,10 +80,13 @@ hctl() { "$ctl" -c "$conf" "$@"; }
 # as_user USER ARGS...: hyperion-exec as a non-root user for job 101.
 as_user() { local u=$1; shift; runuser -u "$u" -- "$exec_tool" --config "$conf" --job 101 "$@"; }
 hx() { as_user "$user1" "$@"; }
-domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1"; }
-# nothing_left JOB: no domain, no state directory, no lock.
+domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1"; }
+# nothing_left JOB [NODE]: no domain, no state directory, no lock, no resource list.
 nothing_left() {
-	! domain_exists "$1" && [ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ]
+	local n=${2:-$node}
+	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-$n-$1" &&
+		[ ! -e "$state/$n/job.$1" ] && [ ! -e "$state/$n/job.$1.lock" ] &&
+		[ ! -e "$state/$n/job.$1.res" ]
 }
 
 echo "== xml"
@@ -98,9 +103,9 @@ t1=$(date +%s.%N)
 expect_eq "start succeeds" 0 "$rc"
 echo "     ($out; $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s)"
 out=$(hctl start --job 101 --user "$user1" --cpus 0-1 --memory 512 --image default 2>&1)
-expect_match "a second start of the same job is refused" "already has a VM" "$out"
-expect_match "list shows the job and its user" "^101 +$user1 +running" "$(hctl list)"
-sock_owner=$(stat -c '%U %a' "$state/job.101/exec.0.sock")
+expect_match "a second start for the same job and user finds its VM running" "already running" "$out"
+expect_match "list shows the job, its node and its user" "^101 +$node +$user1 +running" "$(hctl list)"
+sock_owner=$(stat -c '%U %a' "$state/$node/job.101/exec.0.sock")
 expect_eq "exec sockets belong to the job user, mode 0600" "$user1 600" "$sock_owner"
 
 echo "== identity, kernel, cwd, environment"
@@ -143,7 +148,7 @@ if [ "$ms" -lt 1000 ]; then pass "... within a second (${ms} ms)"; else fail "..
 expect_eq "no sleep left in the guest" 0 "$(hx -- sh -c 'ps | grep -c "[s]leep 1000"')"
 
 echo "== concurrency and ownership"
-nports=$(ls "$state/job.101/" | grep -c '^exec\..*\.sock$')
+nports=$(ls "$state/$node/job.101/" | grep -c '^exec\..*\.sock$')
 pids=()
 for i in $(seq 1 "$nports"); do
 	hx -- sh -c "sleep 2; echo session-$i" >"$tmp/conc.$i" </dev/null &
@@ -167,7 +172,7 @@ check "stop again succeeds" hctl stop --job 101
 echo "== disk image with a per-job overlay"
 base_sum=$(sha256sum <"$disk")
 check "start from a disk image" hctl start --job 102 --user "$user1" --cpus 0 --memory 384 --image disk
-check "the overlay is in the job's state directory" test -f "$state/job.102/overlay.qcow2"
+check "the overlay is in the job's state directory" test -f "$state/$node/job.102/overlay.qcow2"
 hx102() { runuser -u "$user1" -- "$exec_tool" --config "$conf" --job 102 "$@"; }
 expect_match "the guest's root is the disk" "^/dev/vda / " "$(hx102 -- cat /proc/mounts </dev/null)"
 hx102 -- sh -c 'echo scribble >/written-by-job; sync' </dev/null
@@ -177,8 +182,56 @@ check "stop removes the overlay" nothing_left 102
 
 echo "== reap"
 hctl start --no-wait --job 103 --user "$user1" --cpus 0 --memory 256 --image default >/dev/null
-expect_match "reap destroys a dead job's VM" "reaped job 103" "$(hctl reap 103)"
+out=$(hctl reap 103)
+expect_match "reap destroys a dead job's VM" "released domain hyperion-$node-103" "$out"
+expect_match "... and says how many jobs" "reaped 1 job" "$out"
 check "reap leaves nothing" nothing_left 103
+hctl start --no-wait --job 109 --user "$user1" --cpus 0 --memory 256 --image default >/dev/null
+out=$(hctl reap --keep "" 2>&1)
+rc=$?
+expect_match "reap with an empty keep list refuses" "keep list is empty.*--all" "$out"
+[ "$rc" -ne 0 ] && domain_exists 109 && pass "... and destroys nothing" || fail "... and destroys nothing"
+out=$(hctl reap --keep 999999)
+expect_match "reap --keep spares a VM younger than the keep list's snapshot" "reaped 0 job" "$out"
+check "... which still runs" domain_exists 109
+out=$(hctl reap --local)
+expect_match "reap --local: no slurmstepd runs job 109 here, so it is released" \
+	"released domain hyperion-$node-109" "$out"
+check "... leaving nothing" nothing_left 109
+
+echo "== several nodes on one host"
+hctl start --node it-node-a --job 107 --user "$user1" --cpus 0 --memory 256 --image default >/dev/null
+hctl start --node it-node-b --job 107 --user "$user1" --cpus 1 --memory 256 --image default >/dev/null
+list=$(hctl list)
+expect_match "the same job id boots on two nodes of one host" "107 +it-node-a .*running" "$list"
+expect_match "... (the second)" "107 +it-node-b .*running" "$list"
+expect_eq "... each its own VM" "hi" \
+	"$(runuser -u "$user1" -- "$exec_tool" --config "$conf" --node it-node-b --job 107 -- echo hi </dev/null)"
+check "stop on one node" hctl stop --node it-node-a --job 107
+check "... leaves nothing of it" nothing_left 107 it-node-a
+check "... and the other still runs" virsh -c qemu:///system domstate hyperion-it-node-b-107
+hctl stop --node it-node-b --job 107 >/dev/null
+check "... until it is stopped too" nothing_left 107 it-node-b
+out=$(hctl start --node 'bad/node' --job 107 --user "$user1" --cpus 0 --memory 256 --image default 2>&1)
+expect_match "a bad node name is refused, naming what is allowed" "not allowed \(letters, digits" "$out"
+
+echo "== a VM found under the job's name is reused only if it is the job's"
+hctl start --no-wait --job 108 --user "$user1" --cpus 0 --memory 256 --image default >/dev/null
+out=$(hctl start --no-wait --job 108 --user "$user2" --cpus 0 --memory 256 --image default 2>&1)
+expect_match "another user's VM under the same job id is not reused" "VM hyperion-$node-108 started" "$out"
+expect_eq "... the new one's sockets are the new owner's" "$user2" \
+	"$(stat -c %U "$state/$node/job.108/exec.0.sock")"
+hctl stop --job 108 >/dev/null
+hctl start --no-wait --job 110 --user "$user1" --cpus 0 --memory 256 --image default >/dev/null
+# A start killed after QEMU started but before the sockets were handed over.
+sed -i '/^ready /d' "$state/$node/job.110.res"
+chown root:root "$state/$node/job.110/"*.sock
+out=$(hctl start --no-wait --job 110 --user "$user1" --cpus 0 --memory 256 --image default 2>&1)
+expect_match "a start that never completed is not reused" "VM hyperion-$node-110 started" "$out"
+expect_eq "... the sockets are the user's again" "$user1" "$(stat -c %U "$state/$node/job.110/exec.0.sock")"
+check "... and the resource list says it is complete" grep -qx 'ready -' "$state/$node/job.110.res"
+hctl stop --job 110 >/dev/null
+check "... stop releases everything in its list" nothing_left 110
 
 echo "== errors leave nothing behind"
 out=$(hctl start --job 104 --user "$user1" --cpus 0 --memory 256 --image nope 2>&1)

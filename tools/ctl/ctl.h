@@ -8,7 +8,7 @@
 
 #include "hyp_config.h"
 #include "hyp_error.h"
-#include "hyp_spec.h"
+#include "hyp_job.h"
 
 struct ctl {
 	const char *config_path; /* --config, NULL for the default */
@@ -25,6 +25,7 @@ struct ctl_alloc_args {
 	const char *image;
 	const char *hugepages;
 	const char *topology; /* another machine's hwloc XML */
+	const char *node;     /* NULL: this host's short name */
 	bool no_wait;         /* start only */
 };
 
@@ -37,10 +38,12 @@ int command_xml(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 
 /* Shared helpers (ctl_common.c). */
 int ctl_parse_job_id(const char *s, uint32_t *ret_id, hyp_error *err);
-/* start and xml: parse the allocation flags (for_xml: --topology allowed,
- * --no-wait not) and build the VM spec they describe. */
-int ctl_spec_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
-                       struct ctl_alloc_args *ret_args, struct hyp_vm_spec *ret_spec,
-                       hyp_error *err);
+/* start and xml: parse the allocation flags (for_xml: --no-wait refused)
+ * into the core's job request (strings borrowed from argv). */
+int ctl_request_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
+                          struct ctl_alloc_args *ret_args, struct hyp_job_request *ret_req,
+                          hyp_error *err);
+/* --node NAME or --job ID of stop and exec; NULL node: this host's. */
+int ctl_parse_node(const char *s, const char **ret_node, hyp_error *err);
 
 #endif

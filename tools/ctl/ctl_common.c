@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What start and xml share: allocation flags, user, image and spec. */
+/* What start and xml share: the allocation flags, mapped onto a job request. */
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -7,11 +7,9 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "hyp_catalog.h"
 #include "hyp_cleanup.h"
-#include "hyp_cpulist.h"
 #include "hyp_ini.h"
-#include "hyp_topology.h"
+#include "hyp_names.h"
 
 int ctl_parse_job_id(const char *s, uint32_t *ret_id, hyp_error *err)
 {
@@ -54,6 +52,9 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 	case 'n':
 		a->no_wait = true;
 		return 0;
+	case 'N':
+		a->node = optarg;
+		return 0;
 	default:
 		return hyp_fail(err, EINVAL, "unknown option (see hyperionctl --help)");
 	}
@@ -71,6 +72,7 @@ static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_arg
 	    {"hugepages", required_argument, NULL, 'H'},
 	    {"topology", required_argument, NULL, 't'},
 	    {"no-wait", no_argument, NULL, 'n'},
+	    {"node", required_argument, NULL, 'N'},
 	    {0},
 	};
 	struct ctl_alloc_args a = {0};
@@ -111,53 +113,37 @@ static int lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid, hyp_err
 	return 0;
 }
 
-struct spec_inputs {
-	struct hyp_catalog catalog;
-	struct hyp_topology *topo;
-	unsigned *cpus;
-	size_t ncpus;
-};
-
-static void spec_inputs_free(struct spec_inputs *in)
-{
-	hyp_catalog_free(&in->catalog);
-	hyp_topology_free(in->topo);
-	free(in->cpus);
-}
-
-static int build_spec(struct ctl *ctl, const struct ctl_alloc_args *args,
-                      struct hyp_vm_spec *ret_spec, hyp_error *err)
-{
-	_cleanup_(spec_inputs_free) struct spec_inputs in = {0};
-	struct hyp_alloc alloc = {
-	    .job_id = args->job_id,
-	    .user = args->user,
-	    .memory_mb = args->memory_mb,
-	    .hugepages = args->hugepages,
-	};
-	const struct hyp_image *img;
-	int r = lookup_user(args->user, &alloc.uid, &alloc.gid, err);
-	if (r >= 0 && (r = hyp_cpulist_parse(args->cpus, &in.cpus, &in.ncpus, err)) < 0)
-		hyp_error_prefix(err, "--cpus");
-	if (r >= 0)
-		r = hyp_catalog_load(ctl->cfg.image_catalog, &in.catalog, err);
-	if (r >= 0)
-		r = hyp_catalog_lookup(&in.catalog, args->image, &img, err);
-	if (r >= 0)
-		r = hyp_topology_load(args->topology, &in.topo, err);
-	if (r < 0)
-		return r;
-	alloc.cpus = in.cpus;
-	alloc.ncpus = in.ncpus;
-	return hyp_spec_build(&ctl->cfg, img, in.topo, &alloc, ret_spec, err);
-}
-
-int ctl_spec_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
-                       struct ctl_alloc_args *ret_args, struct hyp_vm_spec *ret_spec,
-                       hyp_error *err)
+int ctl_request_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
+                          struct ctl_alloc_args *ret_args, struct hyp_job_request *ret_req,
+                          hyp_error *err)
 {
 	int r = parse_alloc(argc, argv, for_xml, ret_args, err);
 	if (r < 0)
 		return r;
-	return build_spec(ctl, ret_args, ret_spec, err);
+	const struct ctl_alloc_args *a = ret_args;
+	struct hyp_job_request req = {
+	    .config_path = ctl->config_path,
+	    .job_id = a->job_id,
+	    .node = a->node,
+	    .user = a->user,
+	    .cpus = a->cpus,
+	    .memory_mb = a->memory_mb,
+	    .image = a->image,
+	    .hugepages = a->hugepages,
+	    .topology = a->topology,
+	};
+	r = lookup_user(a->user, &req.uid, &req.gid, err);
+	if (r < 0)
+		return r;
+	*ret_req = req;
+	return 0;
+}
+
+int ctl_parse_node(const char *s, const char **ret_node, hyp_error *err)
+{
+	int r = hyp_node_name_check(s, err);
+	if (r < 0)
+		return hyp_error_prefix(err, "--node");
+	*ret_node = s;
+	return 0;
 }

@@ -36,9 +36,10 @@ static void find_exec_tool(char *buf, size_t size)
 }
 
 /* The job's user is whoever owns its exec locks. */
-static int job_owner(const struct ctl *ctl, uint32_t job_id, uid_t *ret_uid, hyp_error *err)
+static int job_owner(const struct ctl *ctl, const char *node, uint32_t job_id, uid_t *ret_uid,
+                     hyp_error *err)
 {
-	_cleanup_free_ char *dir = hyp_job_dir(ctl->cfg.state_dir, job_id);
+	_cleanup_free_ char *dir = hyp_job_dir(ctl->cfg.state_dir, node, job_id);
 	_cleanup_free_ char *lock = dir ? hyp_exec_lock_path(dir, 0) : NULL;
 	struct stat st;
 	if (!lock)
@@ -63,11 +64,13 @@ static int become_user(const struct passwd *pw, hyp_error *err)
 	return 0;
 }
 
-static int parse_exec_args(int argc, char **argv, uint32_t *job_id, const char **user,
-                           hyp_error *err)
+static int parse_exec_args(int argc, char **argv, uint32_t *job_id, const char **node,
+                           const char **user, hyp_error *err)
 {
-	static const struct option opts[] = {
-	    {"job", required_argument, NULL, 'j'}, {"user", required_argument, NULL, 'u'}, {0}};
+	static const struct option opts[] = {{"job", required_argument, NULL, 'j'},
+	                                     {"node", required_argument, NULL, 'N'},
+	                                     {"user", required_argument, NULL, 'u'},
+	                                     {0}};
 	int c, r = 0;
 	optind = 0;
 	opterr = 0;
@@ -76,6 +79,8 @@ static int parse_exec_args(int argc, char **argv, uint32_t *job_id, const char *
 			r = ctl_parse_job_id(optarg, job_id, err);
 		else if (c == 'u')
 			*user = optarg;
+		else if (c == 'N')
+			r = ctl_parse_node(optarg, node, err);
 		else
 			r = hyp_fail(err, EINVAL, "unknown option '%s'", argv[optind - 1]);
 	}
@@ -91,15 +96,18 @@ static int parse_exec_args(int argc, char **argv, uint32_t *job_id, const char *
 int command_exec(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
 	uint32_t job_id = 0;
-	const char *user = NULL;
-	int r = parse_exec_args(argc, argv, &job_id, &user, err);
+	const char *user = NULL, *node = NULL;
+	char host[HYP_NODE_NAME_MAX + 1];
+	int r = parse_exec_args(argc, argv, &job_id, &node, &user, err);
+	if (r >= 0 && !node && (r = hyp_node_name_default(host, sizeof(host), err)) >= 0)
+		node = host;
 	if (r < 0)
 		return r;
 	uid_t uid = 0;
 	struct passwd *pw = NULL;
 	if (user)
 		pw = getpwnam(user);
-	else if ((r = job_owner(ctl, job_id, &uid, err)) >= 0)
+	else if ((r = job_owner(ctl, node, job_id, &uid, err)) >= 0)
 		pw = getpwuid(uid);
 	if (r < 0)
 		return r;
@@ -119,6 +127,8 @@ int command_exec(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	args[k++] = "hyperion-exec";
 	args[k++] = "--job";
 	args[k++] = job;
+	args[k++] = "--node";
+	args[k++] = (char *)node;
 	if (ctl->config_path) {
 		args[k++] = "--config";
 		args[k++] = (char *)ctl->config_path;

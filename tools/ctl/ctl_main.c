@@ -17,15 +17,15 @@ struct command {
 
 static const struct command commands[] = {
     {"start", command_start,
-     "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
-     "[--topology FILE] [--no-wait]"},
-    {"exec", command_exec, "--job ID [--user NAME] -- COMMAND [ARG]..."},
-    {"stop", command_stop, "--job ID"},
+     "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
+     "        [--hugepages SIZE] [--topology FILE] [--no-wait]"},
+    {"exec", command_exec, "--job ID [--node NAME] [--user NAME] -- COMMAND [ARG]..."},
+    {"stop", command_stop, "--job ID [--node NAME]"},
     {"list", command_list, ""},
-    {"reap", command_reap, "[--keep LIST] [ID]..."},
+    {"reap", command_reap, "[--node NAME] (--local | --keep LIST | --all | ID...)"},
     {"xml", command_xml,
-     "--job ID --user NAME --cpus LIST --memory MB --image NAME [--hugepages SIZE] "
-     "[--topology FILE]"},
+     "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
+     "        [--hugepages SIZE] [--topology FILE]"},
 };
 
 static void usage(FILE *out)

@@ -9,12 +9,14 @@
 int command_xml(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
 	struct ctl_alloc_args args;
-	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
-	int r = ctl_spec_from_args(ctl, argc, argv, true, &args, &spec, err);
-	if (r < 0)
-		return r;
+	struct hyp_job_request req;
+	_cleanup_(hyp_job_free) struct hyp_job job = {0};
 	_cleanup_free_ char *xml = NULL;
-	r = hyp_domain_xml(&spec, &xml, err);
+	int r = ctl_request_from_args(ctl, argc, argv, true, &args, &req, err);
+	if (r >= 0)
+		r = hyp_job_prepare(&req, &job, err);
+	if (r >= 0)
+		r = hyp_domain_xml(&job.spec, &xml, err);
 	if (r < 0)
 		return r;
 	fputs(xml, stdout);

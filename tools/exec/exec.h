@@ -14,6 +14,7 @@
 
 #include "hyp_chan.h"
 #include "hyp_error.h"
+#include "hyp_names.h"
 #include "exec_io.h"
 
 #define EXEC_PREFIX     "hyperion-exec: "
@@ -25,6 +26,7 @@ enum exec_tty_mode { EXEC_TTY_AUTO, EXEC_TTY_ON, EXEC_TTY_OFF };
 /* The parsed command line (exec_opts.c), completed by exec_opts_resolve(). */
 struct exec_opts {
 	uint32_t job_id;
+	char node[HYP_NODE_NAME_MAX + 1];
 	const char *config_path;
 	char *state_dir; /* owned */
 	enum exec_tty_mode tty;
@@ -42,7 +44,7 @@ struct exec_opts {
 };
 
 int exec_opts_parse(int argc, char **argv, struct exec_opts *ret, hyp_error *err);
-/* Job id from $SLURM_JOB_ID, state dir and timeout from hyperion.conf. */
+/* Job id from $SLURM_JOB_ID, node from $SLURMD_NODENAME, state dir and timeout from hyperion.conf. */
 int exec_opts_resolve(struct exec_opts *o, hyp_error *err);
 void exec_opts_free(struct exec_opts *o);
 void exec_usage(FILE *f);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +11,13 @@
 #include "hyp_cleanup.h"
 #include "hyp_config.h"
 #include "hyp_ini.h"
+#include "hyp_names.h"
 
-enum { OPT_JOB = 0x100, OPT_STATE_DIR, OPT_TIMEOUT, OPT_PING, OPT_SCRIPT, OPT_VERSION };
+enum { OPT_JOB = 0x100, OPT_NODE, OPT_STATE_DIR, OPT_TIMEOUT, OPT_PING, OPT_SCRIPT, OPT_VERSION };
 
 static const struct option long_opts[] = {
     {"job", required_argument, NULL, OPT_JOB},
+    {"node", required_argument, NULL, OPT_NODE},
     {"config", required_argument, NULL, 'c'},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"tty", no_argument, NULL, 't'},
@@ -38,6 +41,8 @@ void exec_usage(FILE *f)
 	    "Run COMMAND in the job's VM on this node, relaying stdio, signals and exit status.\n"
 	    "\n"
 	    "      --job ID              the job (default: $SLURM_JOB_ID)\n"
+	    "      --node NAME           the Slurm node whose VM to use (default:\n"
+	    "                            $SLURMD_NODENAME, else this host's short name)\n"
 	    "  -c, --config FILE         hyperion.conf to read (default: " HYP_DEFAULT_CONFIG ")\n"
 	    "      --state-dir DIR       Hyperion's state directory (default: from the config)\n"
 	    "  -t, --tty                 run on a terminal in the guest\n"
@@ -91,6 +96,9 @@ static int parse_long_option(int c, struct exec_opts *o, hyp_error *err)
 	case 'c':
 		o->config_path = optarg;
 		return 0;
+	case OPT_NODE:
+		snprintf(o->node, sizeof(o->node), "%s", optarg);
+		return hyp_node_name_check(optarg, err) < 0 ? hyp_error_prefix(err, "--node") : 0;
 	case OPT_STATE_DIR:
 		free(o->state_dir);
 		o->state_dir = strdup(optarg);
@@ -207,6 +215,14 @@ int exec_opts_resolve(struct exec_opts *o, hyp_error *err)
 	if (!o->job_id && (!id || !id[0]))
 		return hyp_fail(err, EINVAL, "no job: give --job or set SLURM_JOB_ID");
 	if (!o->job_id && (r = parse_job_id("SLURM_JOB_ID", id, &o->job_id, err)) < 0)
+		return r;
+	const char *node = getenv("SLURMD_NODENAME");
+	if (!o->node[0] && node && node[0]) {
+		snprintf(o->node, sizeof(o->node), "%s", node);
+		if ((r = hyp_node_name_check(o->node, err)) < 0)
+			return hyp_error_prefix(err, "SLURMD_NODENAME");
+	}
+	if (!o->node[0] && (r = hyp_node_name_default(o->node, sizeof(o->node), err)) < 0)
 		return r;
 	/* the config is only needed for what the command line left open */
 	if (o->config_path || !o->state_dir || !o->timeout_set)

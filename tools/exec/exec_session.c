@@ -85,7 +85,7 @@ int exec_session_open(struct exec_session *s, const struct exec_opts *o, hyp_err
 	hyp_chan_init(&s->chan, -1);
 	if (o->timeout_s)
 		s->deadline_ms = hyp_now_ms() + 1000LL * o->timeout_s;
-	if (!(s->job_dir = hyp_job_dir(o->state_dir, o->job_id)))
+	if (!(s->job_dir = hyp_job_dir(o->state_dir, o->node, o->job_id)))
 		return hyp_fail(err, ENOMEM, "out of memory");
 	unsigned index;
 	int r = exec_port_claim(s, &index, err);

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config -> catalog -> topology -> spec -> libvirt, once for every adapter. */
+#include "hyp_job.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hyp_catalog.h"
+#include "hyp_cleanup.h"
+#include "hyp_console.h"
+#include "hyp_cpulist.h"
+#include "hyp_names.h"
+#include "hyp_reconcile.h"
+#include "hyp_topology.h"
+#include "hyp_vm.h"
+
+#define CONSOLE_LINES 20
+
+void hyp_job_free(struct hyp_job *job)
+{
+	if (!job)
+		return;
+	hyp_spec_free(&job->spec);
+	hyp_config_free(&job->cfg);
+}
+
+/* What the spec is built from, freed together. */
+struct inputs {
+	struct hyp_catalog catalog;
+	struct hyp_topology *topo;
+	unsigned *cpus;
+	size_t ncpus;
+	char node[HYP_NODE_NAME_MAX + 1];
+};
+
+static void inputs_free(struct inputs *in)
+{
+	free(in->cpus);
+	hyp_topology_free(in->topo);
+	hyp_catalog_free(&in->catalog);
+}
+
+static int resolve_cpus(const struct hyp_job_request *req, struct inputs *in, hyp_error *err)
+{
+	if (!!req->slurm_cores == !!req->cpus)
+		return hyp_fail(err, EINVAL, "job %" PRIu32 ": give either Slurm cores or OS cpus",
+		                req->job_id);
+	if (req->cpus) {
+		int r = hyp_cpulist_parse(req->cpus, &in->cpus, &in->ncpus, err);
+		return r < 0 ? hyp_error_prefix(err, "cpus") : 0;
+	}
+	return hyp_topology_cores_to_cpus(in->topo, req->slurm_cores, req->threads_per_core,
+	                                  &in->cpus, &in->ncpus, err);
+}
+
+static int resolve_node(const struct hyp_job_request *req, struct inputs *in, hyp_error *err)
+{
+	if (!req->node)
+		return hyp_node_name_default(in->node, sizeof(in->node), err);
+	int r = hyp_node_name_check(req->node, err);
+	if (r >= 0)
+		snprintf(in->node, sizeof(in->node), "%s", req->node);
+	return r;
+}
+
+static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hyp_error *err)
+{
+	_cleanup_(inputs_free) struct inputs in = {0};
+	const struct hyp_image *img;
+	int r = resolve_node(req, &in, err);
+	if (r >= 0)
+		r = hyp_catalog_load(job->cfg.image_catalog, &in.catalog, err);
+	if (r >= 0)
+		r = hyp_catalog_lookup(&in.catalog, req->image, &img, err);
+	if (r >= 0)
+		r = hyp_topology_load(req->topology, &in.topo, err);
+	if (r >= 0)
+		r = resolve_cpus(req, &in, err);
+	if (r < 0)
+		return r;
+	struct hyp_alloc alloc = {
+	    .job_id = req->job_id,
+	    .node = in.node,
+	    .uid = req->uid,
+	    .gid = req->gid,
+	    .user = req->user,
+	    .cpus = in.cpus,
+	    .ncpus = in.ncpus,
+	    .memory_mb = req->memory_mb,
+	    .hugepages = req->hugepages,
+	};
+	return hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
+}
+
+int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job,
+                    hyp_error *err)
+{
+	_cleanup_(hyp_job_free) struct hyp_job job = {0};
+	if (!req->job_id)
+		return hyp_fail(err, EINVAL, "job id 0 is not a job");
+	if (!req->memory_mb)
+		return hyp_fail(err, EINVAL,
+		                "job %" PRIu32 " has no memory allocation on this node: submit with "
+		                "--mem or --mem-per-cpu",
+		                req->job_id);
+	int r = hyp_config_load(req->config_path, &job.cfg, err);
+	if (r >= 0)
+		r = build_spec(req, &job, err);
+	if (r < 0)
+		return r;
+	*ret_job = job;
+	memset(&job, 0, sizeof(job));
+	return 0;
+}
+
+/* The agent never came up: keep the console's last lines for the error,
+ * then release everything the job held. */
+static int fail_boot(struct hyp_vm_conn *conn, const struct hyp_job *job, hyp_error *err)
+{
+	_cleanup_free_ char *tail = NULL;
+	hyp_error ignored = {0};
+	hyp_console_tail(job->spec.console_log, CONSOLE_LINES, &tail, &ignored);
+	hyp_vm_destroy(conn, &job->cfg, job->spec.node, job->spec.job_id, NULL, &ignored);
+	if (tail && *tail) {
+		hyp_error e = *err;
+		hyp_fail(err, e.code, "%s; last console lines:\n%s", e.msg, tail);
+	}
+	return -err->code;
+}
+
+static int start(struct hyp_vm_conn *conn, struct hyp_job *job, unsigned flags, hyp_error *err)
+{
+	if (flags & HYP_JOB_RECONCILE) {
+		hyp_error e = {0}; /* a failed clean-up does not stop this job */
+		hyp_reconcile(conn, &job->cfg, job->spec.node, hyp_job_alive_locally, NULL,
+		              job->spec.job_id, NULL, &e);
+	}
+	int r = hyp_vm_start(conn, &job->cfg, &job->spec, err);
+	if (r < 0)
+		return r;
+	job->reused = r == HYP_VM_REUSED;
+	if ((flags & HYP_JOB_WAIT_READY) &&
+	    hyp_vm_wait_ready(conn, job->spec.name, job->cfg.boot_timeout_s, err) < 0)
+		return fail_boot(conn, job, err);
+	return 0;
+}
+
+int hyp_job_start(const struct hyp_job_request *req, unsigned flags, struct hyp_job *ret_job,
+                  hyp_error *err)
+{
+	_cleanup_(hyp_job_free) struct hyp_job job = {0};
+	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
+	int r = hyp_job_prepare(req, &job, err);
+	if (r >= 0)
+		r = hyp_vm_connect(&job.cfg, &conn, err);
+	if (r >= 0)
+		r = start(conn, &job, flags, err);
+	if (r < 0)
+		return r;
+	*ret_job = job;
+	memset(&job, 0, sizeof(job));
+	return 0;
+}
+
+int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
+                 const struct hyp_release_ctx *log, hyp_error *err)
+{
+	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
+	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
+	char host[HYP_NODE_NAME_MAX + 1];
+	int r = node ? hyp_node_name_check(node, err) : hyp_node_name_default(host, sizeof(host), err);
+	if (r >= 0)
+		r = hyp_config_load(config_path, &cfg, err);
+	if (r >= 0)
+		r = hyp_vm_connect(&cfg, &conn, err);
+	if (r >= 0)
+		r = hyp_vm_destroy(conn, &cfg, node ? node : host, job_id, log, err);
+	return r;
+}
+
+static int push(char **args, size_t *k, const char *s)
+{
+	return (args[(*k)++] = strdup(s)) ? 0 : -ENOMEM;
+}
+
+int hyp_job_exec_argv(const struct hyp_exec_request *req, char ***ret_argv, hyp_error *err)
+{
+	if (req->argc < 1 || !req->argv || !req->node)
+		return hyp_fail(err, EINVAL, "no command to run in the VM");
+	char job[16];
+	snprintf(job, sizeof(job), "%" PRIu32, req->job_id);
+	_cleanup_strv_ char **args = calloc((size_t)req->argc + 11, sizeof(char *));
+	size_t k = 0;
+	int r = args ? 0 : -ENOMEM;
+	const char *head[] = {"hyperion-exec", "--job", job, "--node", req->node};
+	for (size_t i = 0; r >= 0 && i < sizeof(head) / sizeof(head[0]); i++)
+		r = push(args, &k, head[i]);
+	if (r >= 0 && req->config_path && (r = push(args, &k, "--config")) >= 0)
+		r = push(args, &k, req->config_path);
+	if (r >= 0 && req->script)
+		r = push(args, &k, "--script");
+	if (r >= 0)
+		r = push(args, &k, "--");
+	for (int i = 0; r >= 0 && i < req->argc; i++)
+		r = push(args, &k, req->argv[i]);
+	if (r < 0)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	*ret_argv = steal_pointer(&args);
+	return 0;
+}
