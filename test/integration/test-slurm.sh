@@ -58,9 +58,10 @@ as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
 kernel=$(cat "$appliance/kernel-release")
 host_kernel=$(uname -r)
 node=$(hostname -s)
-nothing_left() { # no Hyperion domain, state directory or lock for job $1
+nothing_left() { # no Hyperion domain, state directory, lock or resource list for job $1
 	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1" &&
-		[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ]
+		[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ] &&
+		[ ! -e "$state/$node/job.$1.res" ]
 }
 wait_nothing_left() { # JOB SECONDS
 	local i
@@ -130,7 +131,33 @@ for _ in $(seq 10); do ids+=("$(as_user srun --vm-image=default sh -c 'echo $SLU
 expect_eq "ten VM jobs ran" 10 "$(printf '%s\n' "${ids[@]}" | grep -c '^[0-9]')"
 all_gone() { local j; for j in "${ids[@]}"; do wait_nothing_left "$j" 15 || return 1; done; }
 check "no domain, state directory, socket, overlay or lock left" all_gone
-expect_eq "the state directory is empty" "" "$(ls -A "$state" 2>/dev/null)"
+expect_eq "the node's state directory is empty" "" "$(ls -A "$state/$node" 2>/dev/null)"
+
+echo "== a killed slurmstepd, then a slurmd restart: nothing is lost"
+cluster=/run/hyperion-cluster
+jid=$(as_user sbatch --parsable --vm-image=default -o /dev/null --wrap 'sleep 1000')
+for _ in $(seq 60); do
+	virsh -c qemu:///system list --name | grep -qx "hyperion-$node-$jid" && break
+	sleep 1
+done
+check "the job's VM runs, with a resource list" test -s "$state/$node/job.$jid.res"
+pkill -KILL -f "^slurmstepd: \[$jid\." || true
+sleep 1
+check "... its slurmstepd is gone" sh -c "! pgrep -f '^slurmstepd: \[$jid\.'"
+check "... and its VM is still there, as after a crash" \
+	virsh -c qemu:///system domstate "hyperion-$node-$jid"
+logpos=$(wc -c <"$cluster/log/slurmd.log")
+kill -TERM "$(cat "$cluster/slurmd.pid")"
+for _ in $(seq 50); do pgrep -x slurmd >/dev/null || break; sleep 0.2; done
+slurmd -f "$cluster/slurm.conf" </dev/null >>"$cluster/log/slurmd.stderr" 2>&1
+check "after slurmd's restart, nothing of the job is left" wait_nothing_left "$jid" 30
+restart_log=$(tail -c +"$((logpos + 1))" "$cluster/log/slurmd.log")
+expect_match "... with a log line naming its domain" \
+	"hyperion: slurmd start: released domain hyperion-$node-$jid" "$restart_log"
+expect_match "... and one naming its state directory" \
+	"hyperion: slurmd start: released dir $state/$node/job.$jid" "$restart_log"
+scancel "$jid" 2>/dev/null
+for _ in $(seq 30); do [ "$(node_state)" = idle ] && break; sleep 1; done
 
 echo "== errors"
 before=$(squeue -h | wc -l)
