@@ -21,17 +21,11 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	case S_CTX_ALLOCATOR:
 	case S_CTX_REMOTE:
 		return plugin_register_options(sp);
+	case S_CTX_SLURMD: /* slurmd starts (spank.h: only init runs there) */
+		return plugin_slurmd_reconcile();
 	default:
 		return 0;
 	}
-}
-
-/* slurmd starts: release what jobs that are gone left behind. */
-int slurm_spank_slurmd_init(spank_t sp, int ac, char **av)
-{
-	if (plugin_parse_args(ac, av) < 0)
-		return 0; /* already reported; never keep slurmd from starting */
-	return plugin_slurmd_reconcile();
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
