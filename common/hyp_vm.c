@@ -125,7 +125,8 @@ static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec
 	r = hyp_job_dir_create(spec->job_dir, spec->nexec_ports, spec->uid, spec->gid, err);
 	if (r < 0)
 		return r;
-	if (spec->overlay && (r = hyp_overlay_create(&spec->image, spec->overlay, err)) < 0)
+	if (spec->overlay &&
+	    (r = hyp_overlay_create(&spec->image, spec->overlay, spec->uid, spec->gid, err)) < 0)
 		return r;
 
 	_cleanup_free_ char *xml = NULL;
