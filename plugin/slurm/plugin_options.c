@@ -6,7 +6,8 @@
 #include "hyp_build_config.h"
 #include "plugin.h"
 
-#define DEFAULT_EXEC_PATH HYP_BINDIR "/hyperion-exec"
+#define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
+#define DEFAULT_SCONTROL_PATH "/usr/bin/scontrol"
 
 enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES };
 
@@ -50,6 +51,7 @@ static int opt_store(int val, const char *optarg, int remote)
 int plugin_parse_args(int ac, char **av)
 {
 	plugin.exec_path = DEFAULT_EXEC_PATH;
+	plugin.scontrol_path = DEFAULT_SCONTROL_PATH;
 	for (int i = 0; i < ac; i++) {
 		if (!strncmp(av[i], "config=", 7))
 			plugin.config_path = av[i] + 7;
@@ -57,10 +59,16 @@ int plugin_parse_args(int ac, char **av)
 			plugin.default_image = av[i] + 14;
 		else if (!strncmp(av[i], "exec=", 5))
 			plugin.exec_path = av[i] + 5;
-		else {
+		else if (!strncmp(av[i], "scontrol=", 9) && av[i][9] == '/')
+			plugin.scontrol_path = av[i] + 9;
+		else if (!strncmp(av[i], "scontrol=", 9)) {
+			slurm_error(PLUGIN_LOG_PREFIX "plugstack.conf: %s: not an absolute path",
+			            av[i]);
+			return -1;
+		} else {
 			slurm_error(PLUGIN_LOG_PREFIX "plugstack.conf: unknown argument '%s' "
 			                              "(known: config=PATH, default_image=NAME, "
-			                              "exec=PATH)",
+			                              "exec=PATH, scontrol=PATH)",
 			            av[i]);
 			return -1;
 		}

@@ -140,33 +140,6 @@ static int start_or_reuse(spank_t sp, const char *image, hyp_error *err)
 	return r < 0 ? r : 0;
 }
 
-/* A node fault (libvirtd unreachable): drain with a reason admins can read
- * in `sinfo -R`, so that no more jobs are sent here. */
-static void drain_node(const char *reason)
-{
-	char host[256], why[256];
-	if (gethostname(host, sizeof(host)) < 0)
-		return;
-	host[sizeof(host) - 1] = '\0';
-	char *dot = strchr(host, '.');
-	if (dot)
-		*dot = '\0';
-	snprintf(why, sizeof(why), "hyperion: %s", reason);
-	char nodename[300];
-	snprintf(nodename, sizeof(nodename), "nodename=%s", host);
-	char reasonarg[300];
-	snprintf(reasonarg, sizeof(reasonarg), "reason=%s", why);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *const argv[] = {"scontrol",    "update",  nodename,
-		                      "state=drain", reasonarg, NULL};
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-}
-
 int plugin_stepd_post_opt(spank_t sp)
 {
 	const char *image = plugin_image();
@@ -177,7 +150,7 @@ int plugin_stepd_post_opt(spank_t sp)
 		plugin.setup_failed = true;
 		slurm_error(PLUGIN_LOG_PREFIX "%s", plugin.setup_err.msg);
 		if (r == -ECONNREFUSED)
-			drain_node("libvirtd unreachable");
+			plugin_drain_node(NULL, "libvirtd unreachable");
 	}
 	/* Never fail here: it would drain the node for a user's mistake.
 	 * task_init reports the error and fails the job. */
