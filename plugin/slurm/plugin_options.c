@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hyp_build_config.h"
+#include "hyp_hugepages.h"
 #include "plugin.h"
 
 #define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
@@ -19,8 +20,9 @@ static struct spank_option options[] = {
      "of the site's catalog (the site's default image if NAME is omitted).",
      2, OPT_VM_IMAGE, opt_store},
     {"vm-hugepages", "SIZE",
-     "Back the VM's memory with huge pages: 2M, 1G or none (as the site allows).", 1,
-     OPT_VM_HUGEPAGES, opt_store},
+     "Back the VM's memory with huge pages of SIZE: one of " HYP_HUGEPAGE_NAMES
+     " (as the site allows).",
+     1, OPT_VM_HUGEPAGES, opt_store},
     SPANK_OPTIONS_TABLE_END,
 };
 
@@ -39,12 +41,13 @@ static int opt_store(int val, const char *optarg, int remote)
 		snprintf(plugin.image, sizeof(plugin.image), "%s", v);
 		return 0;
 	}
-	if (strcmp(v, "2M") && strcmp(v, "1G") && strcmp(v, "none")) {
-		slurm_error(PLUGIN_LOG_PREFIX "--vm-hugepages=%s: allowed sizes are 2M, 1G, none",
-		            v);
+	unsigned long kib;
+	if (hyp_hugepage_size_parse(v, &kib, NULL) < 0) {
+		slurm_error(PLUGIN_LOG_PREFIX "--vm-hugepages=%s: allowed sizes are %s", v,
+		            HYP_HUGEPAGE_NAMES);
 		return -1;
 	}
-	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", v);
+	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", hyp_hugepage_size_name(kib));
 	return 0;
 }
 
