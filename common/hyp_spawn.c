@@ -101,8 +101,7 @@ static int close_from_proc(int first)
  * before it is used. */
 static void child_fds(int devnull, int out_fd, int err_fd, int report)
 {
-	int src[] = {devnull, out_fd >= 0 ? out_fd : devnull, err_fd >= 0 ? err_fd : devnull,
-	             report};
+	int src[] = {devnull, out_fd > 0 ? out_fd : devnull, err_fd > 0 ? err_fd : devnull, report};
 	for (int i = 0; i < 4; i++)
 		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, REPORT_FD + 1)) < 0)
 			child_fail_to(report, STEP_FDS, errno);

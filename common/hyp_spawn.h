@@ -31,8 +31,9 @@ struct hyp_spawn {
 	gid_t gid;
 	const gid_t *groups; /* supplementary groups with drop (NULL: none) */
 	size_t ngroups;
-	int out_fd;       /* stdout; -1: /dev/null */
-	int err_fd;       /* stderr; -1: /dev/null (hyp_spawn_run captures it) */
+	/* stdout, stderr; -1 or 0 (what a zeroed struct holds): /dev/null */
+	int out_fd;
+	int err_fd;       /* hyp_spawn_run captures stderr whatever this says */
 	bool new_session; /* setsid(): its own session and process group */
 };
 

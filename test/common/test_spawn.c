@@ -85,7 +85,7 @@ Test(spawn, only_stdin_stdout_stderr_are_inherited)
 	cr_assert_geq(leak, 3);
 	cr_assert_eq(dup2(leak, 200), 200);
 	const char *argv[] = {"/bin/sleep", "600", NULL};
-	struct hyp_spawn sp = {.argv = argv, .out_fd = leak, .err_fd = -1};
+	struct hyp_spawn sp = {.argv = argv}; /* out_fd, err_fd 0: /dev/null, not our stdin */
 	hyp_error err = {0};
 	_cleanup_pid_ pid_t pid = -1;
 	cr_assert_eq(hyp_spawn_start(&sp, &pid, &err), 0, "%s", err.msg);
