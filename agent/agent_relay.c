@@ -22,6 +22,7 @@
 
 #include "agent_session.h"
 #include "hyp_cleanup.h"
+#include "hyp_time.h"
 
 #define READS_PER_ROUND 4
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "agent.h"
+#include "hyp_buf.h"
 #include "hyp_chan.h"
 #include "hyp_proto.h"
 

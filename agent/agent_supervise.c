@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "hyp_chan.h"
+#include "hyp_time.h"
 
 #define SCAN_FAST_MS     10    /* while the ports appear */
 #define SCAN_SLOW_MS     2000  /* once they are there */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The growable byte buffer behind frames and channels (hyp_proto.h). */
+/* The growable byte buffer behind frames and channels (hyp_buf.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hyp_proto.h"
+#include "hyp_buf.h"
 
 #define BUF_MIN_CAP 4096
 

@@ -25,8 +25,9 @@
 #include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "hyp_time.h"
 
 #define IN_MAX     (HYP_FRAME_HEADER_SIZE + HYP_FRAME_MAX_PAYLOAD)
 #define OUT_MAX    (2 * HYP_CHAN_OUT_HIGH)
@@ -130,14 +131,6 @@ bool hyp_chan_has_output(const struct hyp_chan *chan)
 bool hyp_chan_can_queue(const struct hyp_chan *chan)
 {
 	return hyp_buf_pending(&chan->out) < HYP_CHAN_OUT_HIGH;
-}
-
-long long hyp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* poll() timeout until deadline_ms: -1 for none, 0 once it has passed. */

@@ -11,7 +11,9 @@
 
 #include <stdbool.h>
 
+#include "hyp_buf.h"
 #include "hyp_proto.h"
+#include "hyp_time.h" /* deadlines are hyp_now_ms() + timeout */
 
 #define HYP_CHAN_OUT_HIGH (4 * HYP_DATA_CHUNK + HYP_FRAME_MAX_PAYLOAD)
 
@@ -49,7 +51,5 @@ int hyp_chan_send_wait(struct hyp_chan *chan, const struct hyp_msg *msg, long lo
                        hyp_error *err);
 int hyp_chan_recv_wait(struct hyp_chan *chan, struct hyp_msg *ret_msg, long long deadline_ms,
                        hyp_error *err);
-
-long long hyp_now_ms(void);
 
 #endif

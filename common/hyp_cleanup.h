@@ -2,15 +2,18 @@
 /*
  * Scope-bound cleanup (systemd's _cleanup_, crun's cleanup_free). Every
  * destructor accepts NULL / -1. Hand ownership over with steal_pointer() or
- * take_fd() so the cleanup does not run on what was given away.
+ * take_fd() (take_pid()) so the cleanup does not run on what was given away.
  */
 #ifndef HYP_CLEANUP_H
 #define HYP_CLEANUP_H
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -56,11 +59,25 @@ static inline void hyp_strv_freep(char ***v)
 	hyp_strv_free(*v);
 }
 
+/* A child still running when its scope ends is killed and reaped. */
+static inline void hyp_killp(pid_t *pid)
+{
+	if (*pid > 0) {
+		int saved = errno;
+		kill(*pid, SIGKILL);
+		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		*pid = -1;
+		errno = saved;
+	}
+}
+
 #define _cleanup_free_     _cleanup_(hyp_freep)
 #define _cleanup_close_    _cleanup_(hyp_closep)
 #define _cleanup_fclose_   _cleanup_(hyp_fclosep)
 #define _cleanup_closedir_ _cleanup_(hyp_closedirp)
 #define _cleanup_strv_     _cleanup_(hyp_strv_freep)
+#define _cleanup_pid_      _cleanup_(hyp_killp)
 
 #define steal_pointer(pp)                                                                          \
 	({                                                                                         \
@@ -73,6 +90,13 @@ static inline void hyp_strv_freep(char ***v)
 	({                                                                                         \
 		int _taken = *(fdp);                                                               \
 		*(fdp) = -1;                                                                       \
+		_taken;                                                                            \
+	})
+
+#define take_pid(pidp)                                                                             \
+	({                                                                                         \
+		pid_t _taken = *(pidp);                                                            \
+		*(pidp) = -1;                                                                      \
 		_taken;                                                                            \
 	})
 

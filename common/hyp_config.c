@@ -16,15 +16,13 @@
 
 #include "hyp_cleanup.h"
 #include "hyp_cpulist.h"
+#include "hyp_hugepages.h"
 #include "hyp_ini.h"
 
 /* Longest state_dir whose exec sockets ("job.<id>/exec.<i>.sock") still fit
  * in a unix socket address. */
 #define STATE_DIR_MAX                                                                              \
 	(sizeof(((struct sockaddr_un *)0)->sun_path) - sizeof("/job.4294967295/exec.99999.sock"))
-
-static const char *const hugepage_sizes[] = {"none", "2M", "1G"};
-#define NHUGEPAGE_SIZES (sizeof(hugepage_sizes) / sizeof(hugepage_sizes[0]))
 
 typedef int (*config_setter)(struct hyp_config *cfg, const char *key, const char *value,
                              hyp_error *err);
@@ -182,20 +180,26 @@ static int set_housekeeping(struct hyp_config *cfg, const char *key, const char 
 	return 0;
 }
 
-/* The canonical spelling of a page size name, or NULL. */
+/* The canonical spelling of a page size name (len bytes), or NULL. */
 static const char *hugepage_size(const char *name, size_t len)
 {
-	for (size_t i = 0; i < NHUGEPAGE_SIZES; i++)
-		if (strlen(hugepage_sizes[i]) == len && !strncasecmp(name, hugepage_sizes[i], len))
-			return hugepage_sizes[i];
-	return NULL;
+	char buf[16];
+	unsigned long kib;
+	if (len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (hyp_hugepage_size_parse(buf, &kib, NULL) < 0)
+		return NULL;
+	return hyp_hugepage_size_name(kib);
 }
 
 static int bad_hugepages(const char *key, const char *value, hyp_error *err)
 {
 	return hyp_fail(err, EINVAL, "%s: bad value '%s' (allowed: %s)", key, value,
-	                !strcmp(key, "hugepages") ? "none, 2M, 1G"
-	                                          : "a list of none, 2M, 1G such as none,2M");
+	                !strcmp(key, "hugepages") ? HYP_HUGEPAGE_NAMES
+	                                          : "a list of " HYP_HUGEPAGE_NAMES
+	                                            " such as none,2M");
 }
 
 /* "none, 2m" is stored as "none,2M": canonical names, no repeats. */
@@ -292,7 +296,7 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->image_catalog, HYP_SYSCONFDIR "/images.d", err)) < 0 ||
 	    (r = set_string(&cfg->cpu_model, "host-passthrough", err)) < 0 ||
 	    (r = set_string(&cfg->housekeeping_cpus, "", err)) < 0 ||
-	    (r = set_string(&cfg->hugepages_allowed, "none,2M,1G", err)) < 0 ||
+	    (r = set_hugepages_allowed(cfg, "hugepages_allowed", HYP_HUGEPAGE_NAMES, err)) < 0 ||
 	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0)
 		return r;
 	return 0;

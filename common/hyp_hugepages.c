@@ -14,11 +14,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "hyp_cleanup.h"
 
 #define MACHINE UINT_MAX /* a need not tied to one node */
+
+/* Every page size by name; HYP_HUGEPAGE_NAMES lists the same names. */
+static const struct {
+	const char *name;
+	unsigned long kib;
+} page_sizes[] = {
+    {"none", 0},
+    {"2M", 2048},
+    {"1G", 1024 * 1024},
+};
+#define NPAGE_SIZES (sizeof(page_sizes) / sizeof(page_sizes[0]))
+
+int hyp_hugepage_size_parse(const char *name, unsigned long *ret_kib, hyp_error *err)
+{
+	for (size_t i = 0; i < NPAGE_SIZES; i++)
+		if (!strcasecmp(name, page_sizes[i].name)) {
+			*ret_kib = page_sizes[i].kib;
+			return 0;
+		}
+	return hyp_fail(err, EINVAL, "hugepages: bad size '%s' (allowed: %s)", name,
+	                HYP_HUGEPAGE_NAMES);
+}
+
+const char *hyp_hugepage_size_name(unsigned long kib)
+{
+	for (size_t i = 0; i < NPAGE_SIZES; i++)
+		if (page_sizes[i].kib == kib)
+			return page_sizes[i].name;
+	return NULL;
+}
 
 struct need {
 	unsigned node; /* host node (OS index), or MACHINE */

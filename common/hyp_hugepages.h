@@ -13,6 +13,19 @@
 #include "hyp_error.h"
 #include "hyp_spec.h"
 
+/* The page sizes Hyperion knows, for messages and help texts; "none" is
+ * normal pages. The sizes themselves are in hyp_hugepages.c's table (the
+ * tests check that the two agree). */
+#define HYP_HUGEPAGE_NAMES "none, 2M, 1G"
+
+/* The size of page size `name` (any case) in KiB, 0 for "none"; -EINVAL
+ * with "hugepages: bad size 'NAME' (allowed: none, 2M, 1G)" otherwise. */
+int hyp_hugepage_size_parse(const char *name, unsigned long *ret_kib, hyp_error *err);
+
+/* The canonical name of a size hyp_hugepage_size_parse returned ("2M"),
+ * NULL for a size it does not know. */
+const char *hyp_hugepage_size_name(unsigned long kib);
+
 /*
  * With spec->numa_bind, each cell's pages must be free on the cell's host
  * node (needs of cells on the same node are added up), read from

@@ -3,77 +3,64 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hyp_cleanup.h"
+#include "hyp_spawn.h"
 
 static const char *format_name(enum hyp_disk_format f)
 {
 	return f == HYP_DISK_RAW ? "raw" : "qcow2";
 }
 
-/* Run argv, its stderr captured into msg (truncated); 0 if it exited 0. */
-static int run_captured(char *const argv[], char *msg, size_t msg_size, hyp_error *err)
+/* The empty file, already the user's, that qemu-img will write into. */
+static int create_file(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_error *err)
 {
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return hyp_fail_errno(err, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return hyp_fail_errno(err, "fork");
+	_cleanup_close_ int fd =
+	    open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return hyp_fail_errno(err, "creating '%s'", path);
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0) {
+		int r =
+		    hyp_fail_errno(err, "giving '%s' to %u:%u", path, (unsigned)uid, (unsigned)gid);
+		unlink(path);
+		return r;
 	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-		    dup2(pipefd[1], 2) < 0)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	size_t len = 0;
-	ssize_t n;
-	while ((n = read(pipefd[0], msg + len, msg_size - 1 - len)) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			len += (size_t)n;
-	msg[len] = '\0';
-	close(pipefd[0]);
-
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return hyp_fail_errno(err, "waiting for %s", argv[0]);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && len == 0)
-		return hyp_fail(err, ENOENT, "%s not found (install qemu-utils)", argv[0]);
-	return hyp_fail(err, EIO, "%s failed: %s", argv[0], len ? strtok(msg, "\n") : "no message");
+	*ret_fd = take_fd(&fd);
+	return 0;
 }
 
-int hyp_overlay_create(const struct hyp_image *img, const char *path, hyp_error *err)
+static int run_qemu_img(const struct hyp_image *img, const char *path, hyp_error *err)
 {
-	char *const argv[] = {
-	    "qemu-img",
-	    "create",
-	    "-q",
-	    "-f",
-	    "qcow2",
-	    "-F",
-	    (char *)format_name(img->disk_format),
-	    "-b",
-	    img->disk,
-	    (char *)path,
-	    NULL,
+	const char *argv[] = {
+	    HYP_QEMU_IMG, "create",  "-q", "-f", "qcow2", "-F", format_name(img->disk_format),
+	    "-b",         img->disk, path, NULL,
 	};
-	char msg[512];
-	int r = run_captured(argv, msg, sizeof(msg), err);
+	struct hyp_spawn sp = {.argv = argv, .out_fd = -1, .err_fd = -1};
+	return hyp_spawn_run(&sp, err);
+}
+
+/* qemu-img wrote into our file, not into one it put in its place. */
+static int check_same_file(int fd, const char *path, hyp_error *err)
+{
+	struct stat a, b;
+	if (fstat(fd, &a) < 0 || lstat(path, &b) < 0)
+		return hyp_fail_errno(err, "checking '%s'", path);
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return hyp_fail(err, EEXIST, "'%s' was replaced while it was created", path);
+	return 0;
+}
+
+int hyp_overlay_create(const struct hyp_image *img, const char *path, uid_t uid, gid_t gid,
+                       hyp_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = create_file(path, uid, gid, &fd, err);
+	if (r >= 0 && (r = run_qemu_img(img, path, err)) >= 0)
+		r = check_same_file(fd, path, err);
+	if (r < 0 && fd >= 0)
+		unlink(path);
 	if (r < 0)
 		return hyp_error_prefix(err, "image '%s': creating overlay '%s'", img->name, path);
 	return 0;

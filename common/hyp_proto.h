@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hyp_buf.h"
 #include "hyp_error.h"
 
 #define HYP_PROTO_VERSION     1
@@ -103,20 +104,6 @@ struct hyp_msg {
 		} error;
 	};
 };
-
-/* A growable byte buffer: [data + off, data + len) holds unconsumed bytes. */
-struct hyp_buf {
-	uint8_t *data;
-	size_t off, len, cap;
-};
-
-void hyp_buf_free(struct hyp_buf *buf);
-size_t hyp_buf_pending(const struct hyp_buf *buf);
-int hyp_buf_append(struct hyp_buf *buf, const void *data, size_t len, hyp_error *err);
-/* Make room for n bytes at data + len (compacting or growing); the caller
- * writes them and adds n to len. */
-int hyp_buf_reserve(struct hyp_buf *buf, size_t n, uint8_t **ret_tail, hyp_error *err);
-void hyp_buf_consume(struct hyp_buf *buf, size_t n);
 
 /* Append the frame for msg to out. Fails (nothing appended) on a message that
  * would violate a limit the decoder enforces. */

@@ -18,19 +18,8 @@
 #include <strings.h>
 
 #include "hyp_cleanup.h"
+#include "hyp_hugepages.h"
 #include "hyp_names.h"
-
-struct page_size {
-	const char *name;
-	unsigned long kib;
-};
-
-static const struct page_size page_sizes[] = {
-    {"none", 0},
-    {"2M", 2048},
-    {"1G", 1024 * 1024},
-};
-#define NPAGE_SIZES (sizeof(page_sizes) / sizeof(page_sizes[0]))
 
 void hyp_spec_free(struct hyp_vm_spec *spec)
 {
@@ -93,11 +82,10 @@ static int choose_page_size(const struct hyp_config *cfg, const struct hyp_alloc
 	const char *want = alloc->hugepages         ? alloc->hugepages
 	                   : cfg->hugepages_default ? cfg->hugepages_default
 	                                            : "none";
-	for (size_t i = 0; i < NPAGE_SIZES; i++) {
-		if (strcasecmp(want, page_sizes[i].name) != 0 ||
-		    !size_allowed(allowed, page_sizes[i].name))
-			continue;
-		*ret_kib = page_sizes[i].kib;
+	unsigned long kib;
+	if (hyp_hugepage_size_parse(want, &kib, NULL) == 0 &&
+	    size_allowed(allowed, hyp_hugepage_size_name(kib))) {
+		*ret_kib = kib;
 		return 0;
 	}
 	char list[64]; /* "none,2M" -> "none, 2M" */
@@ -114,10 +102,8 @@ static int choose_page_size(const struct hyp_config *cfg, const struct hyp_alloc
 
 static const char *page_name(unsigned long kib)
 {
-	for (size_t i = 0; i < NPAGE_SIZES; i++)
-		if (page_sizes[i].kib == kib)
-			return page_sizes[i].name;
-	return "?";
+	const char *name = hyp_hugepage_size_name(kib);
+	return name ? name : "?";
 }
 
 static int set_memory(struct hyp_vm_spec *spec, const struct hyp_config *cfg,

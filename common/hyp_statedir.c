@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hyp_chan.h" /* hyp_now_ms */
 #include "hyp_cleanup.h"
 #include "hyp_names.h"
+#include "hyp_time.h"
 
 static int ensure_root_dir(const char *dir, hyp_error *err)
 {

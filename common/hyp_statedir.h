@@ -3,7 +3,7 @@
  * The per-job state directory and its locks (hyp_names.h lists the paths).
  * The directories are root's so a job user cannot swap a file libvirt or
  * root will open for a symlink; the files the user needs are their own:
- * sockets, exec locks and console log, job user 0600.
+ * sockets, exec locks, console log and overlay, job user 0600.
  */
 #ifndef HYP_STATEDIR_H
 #define HYP_STATEDIR_H

@@ -12,7 +12,6 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
-#include "hyp_chan.h" /* hyp_now_ms */
 #include "hyp_names.h"
 #include "hyp_domain_xml.h"
 #include "hyp_hugepages.h"
@@ -20,6 +19,7 @@
 #include "hyp_proto.h"
 #include "hyp_resources.h"
 #include "hyp_statedir.h"
+#include "hyp_time.h"
 #include "hyp_virt.h"
 
 #define LOCK_TIMEOUT_S 60
@@ -187,7 +187,7 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 		r = hyp_job_dir_create(spec->job_dir, spec->nexec_ports, spec->uid, spec->gid, err);
 	if (r >= 0 && spec->overlay && (r = hyp_resources_add(n->resources, HYP_RES_FILE,
 	                                                      spec->overlay, err)) >= 0)
-		r = hyp_overlay_create(&spec->image, spec->overlay, err);
+		r = hyp_overlay_create(&spec->image, spec->overlay, spec->uid, spec->gid, err);
 	_cleanup_free_ char *xml = NULL;
 	if (r >= 0)
 		r = hyp_domain_xml(spec, &xml, err);

@@ -59,3 +59,21 @@ pids_of() {
 
 # sha256 FILE: the file's hex digest.
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Daemons that others may use (a libvirtd running VMs, a test cluster) are
+# stopped only by the script that started them: remember whether they were
+# there before starting them, and stop them at the end only if they were not.
+
+# libvirt_up_if_needed SCRIPTS_DIR: libvirtd answering on qemu:///system.
+# Runs SCRIPTS_DIR/libvirt-up only when no libvirtd runs; returns 0 when it
+# did (the caller runs libvirt-down when done), 1 when libvirtd was already
+# running (the caller leaves it alone). Dies when libvirt cannot be used.
+libvirt_up_if_needed() {
+	if [ -n "$(pids_of libvirtd)" ]; then
+		wait_until 30 virsh -c qemu:///system version ||
+			die "libvirtd is running but does not answer on qemu:///system"
+		return 1
+	fi
+	"$1/libvirt-up" >/dev/null || die "starting libvirtd failed (scripts/libvirt-up)"
+	return 0
+}

@@ -21,6 +21,7 @@ struct plugin_state {
 	const char *config_path;   /* config=PATH */
 	const char *default_image; /* default_image=NAME, for a bare --vm-image */
 	const char *exec_path;     /* exec=PATH of hyperion-exec */
+	const char *scontrol_path; /* scontrol=PATH, to drain the node */
 	/* options, as given (callbacks may run several times) */
 	bool vm_requested;
 	char image[PLUGIN_IMAGE_MAX];
@@ -53,11 +54,14 @@ int plugin_submit_check(spank_t sp);
 int plugin_stepd_post_opt(spank_t sp);
 int plugin_stepd_task_init(spank_t sp);
 
+/* plugin_drain.c: drain `node` (NULL: this host's short name) with reason
+ * "hyperion: REASON" on a node fault; failures are logged. */
+void plugin_drain_node(const char *node, const char *reason);
+
 /* plugin_epilog.c: job epilog and slurmd start, as root */
 int plugin_job_epilog(spank_t sp);
 int plugin_slurmd_reconcile(void);
 
-/* plugin_drain.c: drain the node with "hyperion: REASON" */
-void plugin_drain_node(const char *node, const char *reason);
+
 
 #endif

@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "hyp_build_config.h"
+#include "hyp_hugepages.h"
 #include "hyp_names.h"
 #include "plugin.h"
 
-#define DEFAULT_EXEC_PATH HYP_BINDIR "/hyperion-exec"
+#define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
+#define DEFAULT_SCONTROL_PATH "/usr/bin/scontrol"
 
 enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES };
 
@@ -20,8 +22,9 @@ static struct spank_option options[] = {
      "of the site's catalog (the site's default image if NAME is omitted).",
      2, OPT_VM_IMAGE, opt_store},
     {"vm-hugepages", "SIZE",
-     "Back the VM's memory with huge pages: 2M, 1G or none (as the site allows).", 1,
-     OPT_VM_HUGEPAGES, opt_store},
+     "Back the VM's memory with huge pages of SIZE: one of " HYP_HUGEPAGE_NAMES
+     " (as the site allows).",
+     1, OPT_VM_HUGEPAGES, opt_store},
     SPANK_OPTIONS_TABLE_END,
 };
 
@@ -40,18 +43,20 @@ static int opt_store(int val, const char *optarg, int remote)
 		snprintf(plugin.image, sizeof(plugin.image), "%s", v);
 		return 0;
 	}
-	if (strcmp(v, "2M") && strcmp(v, "1G") && strcmp(v, "none")) {
-		slurm_error(PLUGIN_LOG_PREFIX "--vm-hugepages=%s: allowed sizes are 2M, 1G, none",
-		            v);
+	unsigned long kib;
+	if (hyp_hugepage_size_parse(v, &kib, NULL) < 0) {
+		slurm_error(PLUGIN_LOG_PREFIX "--vm-hugepages=%s: allowed sizes are %s", v,
+		            HYP_HUGEPAGE_NAMES);
 		return -1;
 	}
-	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", v);
+	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", hyp_hugepage_size_name(kib));
 	return 0;
 }
 
 int plugin_parse_args(int ac, char **av)
 {
 	plugin.exec_path = DEFAULT_EXEC_PATH;
+	plugin.scontrol_path = DEFAULT_SCONTROL_PATH;
 	for (int i = 0; i < ac; i++) {
 		if (!strncmp(av[i], "config=", 7))
 			plugin.config_path = av[i] + 7;
@@ -59,10 +64,16 @@ int plugin_parse_args(int ac, char **av)
 			plugin.default_image = av[i] + 14;
 		else if (!strncmp(av[i], "exec=", 5))
 			plugin.exec_path = av[i] + 5;
-		else {
+		else if (!strncmp(av[i], "scontrol=", 9) && av[i][9] == '/')
+			plugin.scontrol_path = av[i] + 9;
+		else if (!strncmp(av[i], "scontrol=", 9)) {
+			slurm_error(PLUGIN_LOG_PREFIX "plugstack.conf: %s: not an absolute path",
+			            av[i]);
+			return -1;
+		} else {
 			slurm_error(PLUGIN_LOG_PREFIX "plugstack.conf: unknown argument '%s' "
 			                              "(known: config=PATH, default_image=NAME, "
-			                              "exec=PATH)",
+			                              "exec=PATH, scontrol=PATH)",
 			            av[i]);
 			return -1;
 		}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hyp_chan.h"
+#include "hyp_time.h"
 
 #define IN_MAX (HYP_FRAME_HEADER_SIZE + HYP_FRAME_MAX_PAYLOAD)
 

@@ -243,3 +243,47 @@ Test(hugepages, many_nodes_fit_the_message)
 	cr_assert(strstr(err.msg, "need 512 on node 3 (free 1); reserve more per node in "), "%s",
 	          err.msg);
 }
+
+Test(hugepages, size_names_parse_in_any_case)
+{
+	hyp_error err = {0};
+	unsigned long kib = 1;
+	cr_assert_eq(hyp_hugepage_size_parse("none", &kib, &err), 0, "%s", err.msg);
+	cr_expect_eq(kib, 0);
+	cr_assert_eq(hyp_hugepage_size_parse("2m", &kib, &err), 0, "%s", err.msg);
+	cr_expect_eq(kib, PAGE_2M);
+	cr_assert_eq(hyp_hugepage_size_parse("1G", &kib, &err), 0, "%s", err.msg);
+	cr_expect_eq(kib, PAGE_1G);
+	cr_expect_str_eq(hyp_hugepage_size_name(PAGE_2M), "2M");
+	cr_expect_str_eq(hyp_hugepage_size_name(0), "none");
+	cr_expect_null(hyp_hugepage_size_name(4096));
+}
+
+Test(hugepages, unknown_size_names_the_allowed_ones)
+{
+	hyp_error err = {0};
+	unsigned long kib = 7;
+	cr_assert_eq(hyp_hugepage_size_parse("4M", &kib, &err), -EINVAL);
+	cr_expect_str_eq(err.msg, "hugepages: bad size '4M' (allowed: none, 2M, 1G)");
+	cr_expect_eq(kib, 7, "ret_kib written on failure");
+	cr_assert_eq(hyp_hugepage_size_parse("", &kib, &err), -EINVAL);
+	cr_assert_eq(hyp_hugepage_size_parse("2M ", &kib, &err), -EINVAL);
+}
+
+/* HYP_HUGEPAGE_NAMES and the table behind the functions say the same. */
+Test(hugepages, names_for_messages_match_the_table)
+{
+	char names[] = HYP_HUGEPAGE_NAMES;
+	size_t listed = 0;
+	for (char *save, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
+		unsigned long kib;
+		hyp_error err = {0};
+		cr_assert_eq(hyp_hugepage_size_parse(n, &kib, &err), 0, "%s", err.msg);
+		cr_expect_str_eq(hyp_hugepage_size_name(kib), n, "canonical spelling");
+		listed++;
+	}
+	size_t known = hyp_hugepage_size_name(0) ? 1 : 0;
+	for (unsigned long kib = 4; kib <= 16UL * 1024 * 1024; kib *= 2)
+		known += hyp_hugepage_size_name(kib) != NULL;
+	cr_expect_eq(known, listed, "a size in the table is missing from HYP_HUGEPAGE_NAMES");
+}
