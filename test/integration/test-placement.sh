@@ -70,7 +70,7 @@ trap cleanup EXIT
 ctl() { local conf=$1; shift; "$ctl" -c "$tmp/$conf.conf" "$@"; }
 # hx JOB ARGS...: hyperion-exec as the job user.
 hx() { local job=$1; shift; runuser -u "$user" -- "$exec_tool" --config "$tmp/bind.conf" --job "$job" "$@" </dev/null; }
-domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1"; }
+domain_exists() { virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$1" >/dev/null; }
 # nothing_left JOB: no domain, no state directory, no lock.
 nothing_left() {
 	! domain_exists "$1" && [ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ]

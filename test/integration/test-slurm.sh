@@ -59,7 +59,7 @@ kernel=$(cat "$appliance/kernel-release")
 host_kernel=$(uname -r)
 node=$(hostname -s)
 nothing_left() { # no Hyperion domain, state directory, lock or resource list for job $1
-	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1" &&
+	! virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$1" >/dev/null &&
 		[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ] &&
 		[ ! -e "$state/$node/job.$1.res" ]
 }
@@ -112,7 +112,7 @@ expect_eq "a job without --vm-image runs on the host" "$host_kernel" "$(as_user 
 echo "== scancel and time limit"
 jid=$(as_user sbatch --parsable --vm-image=default -o /dev/null --wrap 'sleep 1000')
 for _ in $(seq 60); do
-	virsh -c qemu:///system list --name | grep -qx "hyperion-$node-$jid" && break
+	virsh -c qemu:///system list --name | grep -x "hyperion-$node-$jid" >/dev/null && break
 	sleep 1
 done
 as_user scancel "$jid"
@@ -137,7 +137,7 @@ echo "== a killed slurmstepd, then a slurmd restart: nothing is lost"
 cluster=/run/hyperion-cluster
 jid=$(as_user sbatch --parsable --vm-image=default -o /dev/null --wrap 'sleep 1000')
 for _ in $(seq 60); do
-	virsh -c qemu:///system list --name | grep -qx "hyperion-$node-$jid" && break
+	virsh -c qemu:///system list --name | grep -x "hyperion-$node-$jid" >/dev/null && break
 	sleep 1
 done
 check "the job's VM runs, with a resource list" test -s "$state/$node/job.$jid.res"

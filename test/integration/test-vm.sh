@@ -80,11 +80,11 @@ hctl() { "$ctl" -c "$conf" "$@"; }
 # as_user USER ARGS...: hyperion-exec as a non-root user for job 101.
 as_user() { local u=$1; shift; runuser -u "$u" -- "$exec_tool" --config "$conf" --job 101 "$@"; }
 hx() { as_user "$user1" "$@"; }
-domain_exists() { virsh -c qemu:///system list --all --name | grep -qx "hyperion-$node-$1"; }
+domain_exists() { virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$1" >/dev/null; }
 # nothing_left JOB [NODE]: no domain, no state directory, no lock, no resource list.
 nothing_left() {
 	local n=${2:-$node}
-	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-$n-$1" &&
+	! virsh -c qemu:///system list --all --name | grep -x "hyperion-$n-$1" >/dev/null &&
 		[ ! -e "$state/$n/job.$1" ] && [ ! -e "$state/$n/job.$1.lock" ] &&
 		[ ! -e "$state/$n/job.$1.res" ]
 }
