@@ -3,8 +3,8 @@
  * The libvirt domain XML for a spec: checks what goes into it, then writes
  * the domain part by part (hyp_domain_xml_parts.h: a function and a file per
  * part) with the hyp_xw helpers over libxml2's xmlTextWriter. Here: the
- * domain's identity (name, Hyperion's metadata) and its lifecycle (destroyed
- * on poweroff, reboot or crash).
+ * domain's identity (name, Hyperion's metadata), its lifecycle (destroyed on
+ * poweroff, reboot or crash) and who QEMU runs as.
  */
 #include "hyp_domain_xml.h"
 
@@ -32,6 +32,8 @@ static int write_metadata(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_
 	hyp_xw_attrf(x, "uid", "%u", (unsigned)spec->uid);
 	hyp_xw_attrf(x, "gid", "%u", (unsigned)spec->gid);
 	hyp_xw_attr(x, "user", spec->user);
+	if (spec->node && *spec->node)
+		hyp_xw_attr(x, "node", spec->node);
 	hyp_xw_attrf(x, "started", "%lld", (long long)time(NULL));
 	hyp_xw_end(x);
 	hyp_xw_end(x);
@@ -48,6 +50,23 @@ static int write_lifecycle(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp
 	hyp_xw_elem(x, "on_poweroff", "destroy");
 	hyp_xw_elem(x, "on_reboot", "destroy");
 	hyp_xw_elem(x, "on_crash", "destroy");
+	return 0;
+}
+
+/* QEMU runs as the job's user, not as the libvirt-qemu user all domains
+ * share: one job's QEMU cannot reach another's overlay, sockets or memory.
+ * relabel='no': libvirt chowns none of the domain's files (the catalog's
+ * base images, kernels and initrds keep their owner); what QEMU opens itself
+ * must be the job user's or readable by all. libvirt still gives its own
+ * per-domain directories (under /var/lib/libvirt/qemu) to that user. */
+static int write_seclabel(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err)
+{
+	(void)err;
+	hyp_xw_open(x, "seclabel", "type", "static", "model", "dac", "relabel", "no", NULL);
+	hyp_xw_start(x, "label");
+	hyp_xw_textf(x, "+%u:+%u", (unsigned)spec->uid, (unsigned)spec->gid);
+	hyp_xw_end(x);
+	hyp_xw_end(x);
 	return 0;
 }
 
@@ -92,6 +111,7 @@ static const hyp_dxml_part domain_parts[] = {
 	hyp_dxml_cpu,
 	write_lifecycle,
 	write_devices,
+	write_seclabel,
 };
 // clang-format on
 
@@ -128,6 +148,7 @@ static int check_texts(const struct hyp_vm_spec *spec, hyp_error *err)
 	} texts[] = {
 	    {"domain name", spec->name, true},
 	    {"user name", spec->user, true},
+	    {"node name", spec->node, false},
 	    {"job directory", spec->job_dir, true},
 	    {"console log path", spec->console_log, true},
 	    {"control socket path", spec->ctl_socket, true},
@@ -156,6 +177,10 @@ static int check_spec(const struct hyp_vm_spec *spec, hyp_error *err)
 	for (size_t c = 0; c < pl->ncells; c++)
 		if (!pl->cells || !pl->cells[c].vcpus)
 			return hyp_fail(err, EINVAL, "domain XML: NUMA cell %zu has no vCPUs", c);
+	if (spec->uid == 0)
+		return hyp_fail(err, EPERM,
+		                "domain XML: job user '%s' is root: QEMU would run as root",
+		                spec->user ? spec->user : "");
 	if (spec->memory_mib == 0)
 		return hyp_fail(err, EINVAL, "domain XML: no guest memory");
 	if (spec->image.kind == HYP_IMAGE_DISK && !spec->overlay)
