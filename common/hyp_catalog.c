@@ -17,6 +17,7 @@
 
 #include "hyp_cleanup.h"
 #include "hyp_ini.h"
+#include "hyp_trust.h"
 
 #define NAME_MAX_LEN 64
 #define CONF_SUFFIX  ".conf"
@@ -345,8 +346,11 @@ int hyp_catalog_lookup(const struct hyp_catalog *cat, const char *name,
 	                available);
 }
 
+/* The file exists, is a regular file root can open, and only root can
+ * change it or any directory above it: QEMU runs as the job's user, and a
+ * user who could swap an image would boot every other job on it. */
 static int check_file(const struct hyp_image *img, const char *what, const char *path,
-                      hyp_error *err)
+                      uid_t also_owner, hyp_error *err)
 {
 	/* O_NONBLOCK: a FIFO must not hang us; it is refused below. */
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -356,17 +360,25 @@ static int check_file(const struct hyp_image *img, const char *what, const char 
 	if (!S_ISREG(st.st_mode))
 		return hyp_fail(err, EINVAL, "image '%s': %s '%s': not a regular file", img->name,
 		                what, path);
+	int r = hyp_trust_check_path(path, also_owner, err);
+	if (r < 0)
+		return hyp_error_prefix(err, "image '%s': %s '%s' refused", img->name, what, path);
 	return 0;
+}
+
+int hyp_image_check_owner(const struct hyp_image *img, uid_t also_owner, hyp_error *err)
+{
+	int r = check_file(img, "kernel", img->kernel, also_owner, err);
+	if (r >= 0 && img->initrd)
+		r = check_file(img, "initrd", img->initrd, also_owner, err);
+	if (r >= 0 && img->kind == HYP_IMAGE_DISK)
+		r = check_file(img, "disk", img->disk, also_owner, err);
+	return r;
 }
 
 int hyp_image_check(const struct hyp_image *img, hyp_error *err)
 {
-	int r = check_file(img, "kernel", img->kernel, err);
-	if (r >= 0 && img->initrd)
-		r = check_file(img, "initrd", img->initrd, err);
-	if (r >= 0 && img->kind == HYP_IMAGE_DISK)
-		r = check_file(img, "disk", img->disk, err);
-	return r;
+	return hyp_image_check_owner(img, 0, err);
 }
 
 static int copy_string(char **dst, const char *src)

@@ -7,6 +7,7 @@
 #define HYP_CATALOG_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "hyp_error.h"
 
@@ -47,8 +48,13 @@ int hyp_catalog_lookup(const struct hyp_catalog *cat, const char *name,
                        const struct hyp_image **ret_img, hyp_error *err);
 
 /* Check that the image's files exist, are regular files and can be opened
- * for reading: "image 'x': kernel '/path': No such file or directory". */
+ * for reading: "image 'x': kernel '/path': No such file or directory"; and
+ * that no user but root can change them or a directory above them (see
+ * hyp_trust.h): "image 'x': kernel '/path' refused: directory '/srv' is
+ * world-writable: ...". */
 int hyp_image_check(const struct hyp_image *img, hyp_error *err);
+/* The same, with `also_owner` trusted as well as root (tests as a user). */
+int hyp_image_check_owner(const struct hyp_image *img, uid_t also_owner, hyp_error *err);
 
 int hyp_image_copy(const struct hyp_image *src, struct hyp_image *ret_dst, hyp_error *err);
 void hyp_image_free(struct hyp_image *img);

@@ -15,6 +15,7 @@ static char dir[64];
 
 static void setup(void)
 {
+	umask(022);
 	snprintf(dir, sizeof(dir), "/tmp/hyp-test-catalog.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 }
@@ -308,6 +309,13 @@ static struct hyp_image test_image(const char *kernel, const char *initrd, const
 	};
 }
 
+/* hyp_image_check, trusting the files the test itself made when it does
+ * not run as root. */
+static int check(const struct hyp_image *img, hyp_error *err)
+{
+	return hyp_image_check_owner(img, geteuid(), err);
+}
+
 Test(catalog, check_accepts_readable_regular_files)
 {
 	char k[128], i[128], d[128];
@@ -319,9 +327,9 @@ Test(catalog, check_accepts_readable_regular_files)
 	cr_assert_eq(symlink(k, link), 0);
 	hyp_error err = {0};
 	struct hyp_image img = test_image(link, i, NULL);
-	cr_expect_eq(hyp_image_check(&img, &err), 0, "%s", err.msg);
+	cr_expect_eq(check(&img, &err), 0, "%s", err.msg);
 	img = test_image(k, NULL, d);
-	cr_expect_eq(hyp_image_check(&img, &err), 0, "disk without initrd: %s", err.msg);
+	cr_expect_eq(check(&img, &err), 0, "disk without initrd: %s", err.msg);
 }
 
 Test(catalog, check_names_image_file_and_reason)
@@ -332,17 +340,17 @@ Test(catalog, check_names_image_file_and_reason)
 	hyp_error err = {0};
 
 	struct hyp_image img = test_image(missing, k, NULL);
-	cr_expect_eq(hyp_image_check(&img, &err), -ENOENT);
+	cr_expect_eq(check(&img, &err), -ENOENT);
 	snprintf(want, sizeof(want), "image 'x': kernel '%s': No such file or directory", missing);
 	cr_expect_str_eq(err.msg, want);
 
 	img = test_image(k, dir, NULL);
-	cr_expect_eq(hyp_image_check(&img, &err), -EINVAL);
+	cr_expect_eq(check(&img, &err), -EINVAL);
 	snprintf(want, sizeof(want), "image 'x': initrd '%s': not a regular file", dir);
 	cr_expect_str_eq(err.msg, want);
 
 	img = test_image(k, k, missing);
-	cr_expect_eq(hyp_image_check(&img, &err), -ENOENT);
+	cr_expect_eq(check(&img, &err), -ENOENT);
 	snprintf(want, sizeof(want), "image 'x': disk '%s': No such file or directory", missing);
 	cr_expect_str_eq(err.msg, want);
 }
@@ -355,7 +363,7 @@ Test(catalog, check_refuses_a_fifo_without_hanging, .timeout = 10)
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	hyp_error err = {0};
 	struct hyp_image img = test_image(k, fifo, NULL);
-	cr_expect_eq(hyp_image_check(&img, &err), -EINVAL);
+	cr_expect_eq(check(&img, &err), -EINVAL);
 	cr_expect(strstr(err.msg, "not a regular file"), "%s", err.msg);
 }
 
@@ -370,8 +378,124 @@ Test(catalog, check_unreadable_file)
 	chmod(k, 0);
 	hyp_error err = {0};
 	struct hyp_image img = test_image(k, k, NULL);
-	cr_expect_eq(hyp_image_check(&img, &err), -EACCES);
+	cr_expect_eq(check(&img, &err), -EACCES);
 	cr_expect(strstr(err.msg, "Permission denied"), "%s", err.msg);
+}
+
+/* dir/name (a directory, mode `mode` exactly); returns the path in a
+ * static buffer. */
+static const char *make_dir(const char *name, mode_t mode)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_eq(mkdir(path, 0700), 0, "%s", path);
+	cr_assert_eq(chmod(path, mode), 0);
+	return path;
+}
+
+/* The image check refuses `path` as a kernel, naming `bad` (the file or a
+ * directory above it, "directory" or "file") and why. */
+static void expect_untrusted(const char *path, const char *kind, const char *bad, const char *why)
+{
+	char want[1024];
+	hyp_error err = {0};
+	struct hyp_image img = test_image(path, path, NULL);
+	cr_expect_eq(check(&img, &err), -EPERM, "%s accepted", path);
+	snprintf(want, sizeof(want),
+	         "image 'x': kernel '%s' refused: %s '%s' is %s: users other than root could "
+	         "change it (it and every directory above it must be root's and not group- or "
+	         "world-writable)",
+	         path, kind, bad, why);
+	cr_expect_str_eq(err.msg, want);
+}
+
+Test(catalog, check_refuses_files_users_can_write)
+{
+	char k[128];
+	snprintf(k, sizeof(k), "%s", write_file("vmlinuz", "kernel"));
+	cr_assert_eq(chmod(k, 0646), 0);
+	expect_untrusted(k, "file", k, "world-writable");
+	struct stat st;
+	cr_assert_eq(stat(k, &st), 0);
+	char why[64];
+	snprintf(why, sizeof(why), "writable by group %u", (unsigned)st.st_gid);
+	cr_assert_eq(chmod(k, 0664), 0);
+	expect_untrusted(k, "file", k, why);
+	cr_assert_eq(chmod(k, 0444), 0);
+	hyp_error err = {0};
+	struct hyp_image img = test_image(k, k, NULL);
+	cr_expect_eq(check(&img, &err), 0, "%s", err.msg);
+}
+
+Test(catalog, check_refuses_directories_users_can_write)
+{
+	char sub[160], k[192];
+	snprintf(sub, sizeof(sub), "%s", make_dir("open", 0777));
+	snprintf(k, sizeof(k), "%s/vmlinuz", sub);
+	write_file("open/vmlinuz", "kernel");
+	expect_untrusted(k, "directory", sub, "world-writable");
+	struct stat st;
+	cr_assert_eq(stat(sub, &st), 0);
+	char why[64];
+	snprintf(why, sizeof(why), "writable by group %u", (unsigned)st.st_gid);
+	cr_assert_eq(chmod(sub, 0775), 0);
+	expect_untrusted(k, "directory", sub, why);
+	/* Sticky: only the owner of an entry may rename or remove it. */
+	cr_assert_eq(chmod(sub, 01777), 0);
+	hyp_error err = {0};
+	struct hyp_image img = test_image(k, k, NULL);
+	cr_expect_eq(check(&img, &err), 0, "sticky directory: %s", err.msg);
+}
+
+/* A symlink is followed: what counts is who can change its target, and
+ * the directories on the way there. */
+Test(catalog, check_follows_symlinks)
+{
+	char sub[160], k[192], abs_link[192], rel_link[192];
+	snprintf(sub, sizeof(sub), "%s", make_dir("open", 0777));
+	snprintf(k, sizeof(k), "%s/vmlinuz", sub);
+	write_file("open/vmlinuz", "kernel");
+	snprintf(abs_link, sizeof(abs_link), "%s/abs-link", dir);
+	snprintf(rel_link, sizeof(rel_link), "%s/rel-link", dir);
+	cr_assert_eq(symlink(k, abs_link), 0);
+	cr_assert_eq(symlink("open/vmlinuz", rel_link), 0);
+	expect_untrusted(abs_link, "directory", sub, "world-writable");
+	expect_untrusted(rel_link, "directory", sub, "world-writable");
+	cr_assert_eq(chmod(sub, 0755), 0);
+	hyp_error err = {0};
+	struct hyp_image img = test_image(abs_link, rel_link, NULL);
+	cr_expect_eq(check(&img, &err), 0, "%s", err.msg);
+}
+
+/* Only root's files: a file or directory of another owner is refused. As
+ * a plain user the test's own files are that other owner; as root they are
+ * given to nobody (65534). */
+Test(catalog, check_refuses_files_not_owned_by_root)
+{
+	char k[128], sub[160], k2[192], why[256];
+	snprintf(k, sizeof(k), "%s", write_file("vmlinuz", "kernel"));
+	snprintf(sub, sizeof(sub), "%s", make_dir("sub", 0755));
+	snprintf(k2, sizeof(k2), "%s/vmlinuz", sub);
+	write_file("sub/vmlinuz", "kernel");
+	uid_t other = geteuid() ? geteuid() : 65534;
+	if (geteuid() == 0)
+		cr_assert_eq(chown(k, other, (gid_t)-1), 0);
+	snprintf(why, sizeof(why), "owned by uid %u, not root", (unsigned)other);
+	hyp_error err = {0};
+	struct hyp_image img = test_image(k, NULL, NULL);
+	cr_expect_eq(hyp_image_check(&img, &err), -EPERM);
+	cr_expect(strstr(err.msg, why), "%s", err.msg);
+	if (geteuid() != 0) {
+		snprintf(why, sizeof(why), "directory '%s' is owned by uid %u", dir,
+		         (unsigned)other);
+	} else {
+		cr_assert_eq(chown(sub, other, (gid_t)-1), 0);
+		snprintf(why, sizeof(why), "directory '%s' is owned by uid %u", sub,
+		         (unsigned)other);
+	}
+	img = test_image(k2, NULL, NULL);
+	cr_expect_eq(hyp_image_check(&img, &err), -EPERM);
+	cr_expect(strstr(err.msg, why), "%s", err.msg);
 }
 
 Test(catalog, copy_is_deep)

@@ -23,7 +23,6 @@
 #include "hyp_proto.h"
 #include "xml_validate.h"
 
-
 /* 2 host cores x 2 threads on 2 NUMA nodes, as placement would give. */
 static struct hyp_vcpu vcpus[] = {{0, 0}, {12, 0}, {1, 1}, {13, 1}};
 static struct hyp_cell cells[] = {
@@ -38,6 +37,7 @@ static struct hyp_vm_spec base_spec(void)
 	    .uid = 1000,
 	    .gid = 1001,
 	    .user = "alice",
+	    .node = "cn042",
 	    .name = "hyperion-job-42",
 	    .job_dir = "/run/hyperion/job.42",
 	    .console_log = "/run/hyperion/job.42/console.log",
@@ -73,7 +73,6 @@ static struct hyp_vm_spec disk_spec(void)
 	spec.overlay = "/run/hyperion/job.42/overlay.qcow2";
 	return spec;
 }
-
 
 struct doc {
 	char *xml;
@@ -150,6 +149,7 @@ Test(domain_xml, identity_and_metadata)
 	EXPECT_XP(&d, "1000", "/domain/metadata/h:job/@uid");
 	EXPECT_XP(&d, "1001", "/domain/metadata/h:job/@gid");
 	EXPECT_XP(&d, "alice", "/domain/metadata/h:job/@user");
+	EXPECT_XP(&d, "cn042", "/domain/metadata/h:job/@node");
 	_cleanup_free_ char *started = xp(&d, "/domain/metadata/h:job/@started");
 	long long t = atoll(started);
 	cr_expect(t >= before && t <= after, "started=%s", started);
@@ -463,4 +463,42 @@ Test(domain_xml, numa_bind_off_keeps_cells_without_numatune)
 	cr_expect_eq(count(&d, "/domain/numatune"), 0);
 	cr_expect_eq(count(&d, "/domain/cpu/numa/cell"), (int)spec.placement.ncells);
 	doc_free(&d);
+}
+
+Test(domain_xml, node_left_out_when_unknown)
+{
+	struct hyp_vm_spec spec = base_spec();
+	spec.node = "";
+	_cleanup_(doc_free) struct doc d = {0};
+	render(&spec, &d);
+	cr_expect_eq(count(&d, "/domain/metadata/h:job/@node"), 0);
+	cr_expect_eq(count(&d, "/domain/metadata/h:job/@id"), 1);
+}
+
+/* QEMU runs as the job's user and libvirt relabels nothing: exactly one
+ * static DAC label, the job's uid:gid as numbers (no name lookup). */
+Test(domain_xml, qemu_runs_as_the_job_user)
+{
+	struct hyp_vm_spec spec = disk_spec();
+	_cleanup_(doc_free) struct doc d = {0};
+	render(&spec, &d);
+	cr_expect_eq(count(&d, "/domain/seclabel"), 1);
+	EXPECT_XP(&d, "static", "/domain/seclabel/@type");
+	EXPECT_XP(&d, "dac", "/domain/seclabel/@model");
+	EXPECT_XP(&d, "no", "/domain/seclabel/@relabel");
+	EXPECT_XP(&d, "+1000:+1001", "/domain/seclabel/label");
+	cr_expect_eq(count(&d, "/domain/seclabel/imagelabel"), 0);
+	cr_expect_eq(count(&d, "//source/seclabel | //disk/seclabel"), 0, "no per-device label");
+}
+
+Test(domain_xml, refuses_to_run_qemu_as_root)
+{
+	struct hyp_vm_spec spec = base_spec();
+	spec.uid = 0;
+	spec.user = "root";
+	char *xml = (char *)"untouched";
+	hyp_error err = {0};
+	cr_assert_eq(hyp_domain_xml(&spec, &xml, &err), -EPERM, "accepted");
+	cr_expect_str_eq(err.msg, "domain XML: job user 'root' is root: QEMU would run as root");
+	cr_expect_str_eq(xml, "untouched");
 }
