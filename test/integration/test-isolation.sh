@@ -11,6 +11,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+node=$(hostname -s)
 
 build=$(cd "${1:?build dir}" && pwd)
 appliance=${2:?appliance dir}
@@ -72,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 
 hctl() { "$ctl" -c "$conf" "$@"; }
-qemu_pid() { pgrep -f "guest=hyperion-job-$1," | head -n 1; }
+qemu_pid() { pgrep -f "guest=hyperion-$node-$1," | head -n 1; }
 owner_mode() { stat -L -c '%U:%G %a' "$1"; }
 # proc_user PID: "user" of a process, empty if none.
 proc_user() { [ -n "$1" ] && ps -o user= -p "$1" | xargs; }
@@ -104,9 +105,9 @@ if [ -n "$pid" ]; then
 	check "$user2 cannot list its open files" \
 		bash -c "! runuser -u $user2 -- ls /proc/$pid/fd >/dev/null 2>&1"
 else
-	fail "its QEMU process is found" "no process for guest=hyperion-job-7010"
+	fail "its QEMU process is found" "no process for guest=hyperion-$node-7010"
 fi
-ddirs=(/var/lib/libvirt/qemu/domain-*-hyperion-job-7010)
+ddirs=(/var/lib/libvirt/qemu/domain-*-hyperion-$node-7010)
 ddir=${ddirs[0]}
 expect_eq "libvirt's directory for the domain is $user1's" "$user1:$user1 750" \
 	"$(owner_mode "$ddir" 2>&1)"
@@ -115,10 +116,10 @@ check "$user2 cannot read its master key" \
 expect_eq "the guest works: hyperion-exec as $user1" "$(id -u "$user1")" \
 	"$(runuser -u "$user1" -- "$exec_tool" --config "$conf" --job 7010 -- id -u </dev/null)"
 for s in ctl.sock exec.0.sock; do
-	out=$(connect_as "$user2" "$state/job.7010/$s")
+	out=$(connect_as "$user2" "$state/$node/job.7010/$s")
 	expect_match "$user2 cannot connect to $s" "Permission denied" "$out"
 done
-out=$(connect_as "$user1" "$state/job.7010/exec.0.sock")
+out=$(connect_as "$user1" "$state/$node/job.7010/exec.0.sock")
 expect_eq "... while $user1 can" "" "$out"
 
 echo "== disk VMs of two users: each overlay is its user's alone"
@@ -129,7 +130,7 @@ check "start a disk VM for $user2" \
 for j in 7011 7012; do
 	u=$user1 other=$user2
 	[ "$j" = 7012 ] && u=$user2 other=$user1
-	ov="$state/job.$j/overlay.qcow2"
+	ov="$state/$node/job.$j/overlay.qcow2"
 	expect_eq "job $j's overlay is $u's, mode 0600" "$u:$u 600" "$(owner_mode "$ov" 2>&1)"
 	check "$other cannot read job $j's overlay" \
 		bash -c "test -f '$ov' && ! runuser -u $other -- head -c 1 '$ov' >/dev/null 2>&1"
@@ -151,6 +152,6 @@ out=$(hctl start --job 7013 --user "$user1" --cpus 0 --memory 256 --image writab
 expect_match "a kernel in a world-writable directory is refused, naming the directory" \
 	"refused: directory '$tmp/open' is world-writable" "$out"
 check "no VM was left for the refused image" \
-	bash -c "! virsh -c qemu:///system list --all --name | grep -qx hyperion-job-7013"
+	bash -c "! virsh -c qemu:///system list --all --name | grep -x hyperion-$node-7013 >/dev/null"
 
 summary
