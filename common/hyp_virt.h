@@ -21,8 +21,10 @@ static inline void hyp_virdomainp(virDomainPtr *d)
 }
 #define _cleanup_virdomain_ _cleanup_(hyp_virdomainp)
 
-/* Record "CONTEXT: <libvirt's last error>"; returns the negative code. */
-int hyp_fail_virt(hyp_error *err, const char *fmt, ...) HYP_PRINTF(2, 3);
+/* Record "CONTEXT: <libvirt's last error>"; returns the negative code:
+ * -ECONNREFUSED when the connection (may be NULL) is lost, a node fault;
+ * -EIO for anything libvirtd reported over a working one. */
+int hyp_fail_virt(virConnectPtr conn, hyp_error *err, const char *fmt, ...) HYP_PRINTF(3, 4);
 
 /* True if libvirt's last error says the domain does not exist (any more). */
 bool hyp_virt_no_domain(void);

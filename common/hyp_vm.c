@@ -30,7 +30,7 @@ static void silent_error_handler(void *data, virErrorPtr error)
 	/* libvirt prints every error to stderr by default; ours carry them. */
 }
 
-int hyp_fail_virt(hyp_error *err, const char *fmt, ...)
+int hyp_fail_virt(virConnectPtr conn, hyp_error *err, const char *fmt, ...)
 {
 	char context[HYP_ERROR_MSG_SIZE];
 	va_list ap;
@@ -39,10 +39,11 @@ int hyp_fail_virt(hyp_error *err, const char *fmt, ...)
 	va_end(ap);
 
 	virErrorPtr e = virGetLastError();
-	/* Only a closed connection is a node fault here; an error libvirtd
-	 * reports over a working connection (bad XML, QEMU refusing to start)
-	 * is about this job. Failing to connect is hyp_vm_connect's. */
-	int code = e && e->code == VIR_ERR_NO_CONNECT ? ECONNREFUSED : EIO;
+	/* Only a lost connection is a node fault (libvirtd died or hangs);
+	 * an error libvirtd reports over a working connection (bad XML, QEMU
+	 * refusing to start, an RPC limit) is about this job. */
+	bool lost = (e && e->code == VIR_ERR_NO_CONNECT) || (conn && virConnectIsAlive(conn) != 1);
+	int code = lost ? ECONNREFUSED : EIO;
 	return hyp_fail(err, code, "%s: %s", context,
 	                e && e->message ? e->message : "unknown libvirt error");
 }
@@ -85,7 +86,7 @@ static int lookup_domain(struct hyp_vm_conn *conn, const char *name, virDomainPt
 {
 	virDomainPtr dom = virDomainLookupByName(conn->conn, name);
 	if (!dom && !hyp_virt_no_domain())
-		return hyp_fail_virt(err, "looking up domain '%s'", name);
+		return hyp_fail_virt(conn->conn, err, "looking up domain '%s'", name);
 	*ret_dom = dom;
 	return 0;
 }
@@ -97,7 +98,7 @@ int hyp_vm_domain_destroy(struct hyp_vm_conn *conn, const char *name, hyp_error 
 	if (r < 0 || !dom)
 		return r;
 	if (virDomainDestroy(dom) < 0)
-		return hyp_virt_no_domain() ? 0 : hyp_fail_virt(err, "destroying domain '%s'", name);
+		return hyp_virt_no_domain() ? 0 : hyp_fail_virt(conn->conn, err, "destroying domain '%s'", name);
 	return 1;
 }
 
@@ -197,7 +198,7 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 		return r;
 	_cleanup_virdomain_ virDomainPtr dom = virDomainCreateXML(conn->conn, xml, 0);
 	if (!dom)
-		return hyp_fail_virt(err, "starting domain '%s'", spec->name);
+		return hyp_fail_virt(conn->conn, err, "starting domain '%s'", spec->name);
 	r = hyp_job_dir_chown_sockets(spec->job_dir, spec->uid, spec->gid, err);
 	return r < 0 ? r : hyp_resources_add(n->resources, HYP_RES_READY, "-", err);
 }
@@ -283,7 +284,7 @@ static int ctl_port_connected(virDomainPtr dom, bool *ret_connected, hyp_error *
 {
 	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
 	if (!xml)
-		return hyp_virt_no_domain() ? -ESRCH : hyp_fail_virt(err, "reading domain XML");
+		return hyp_virt_no_domain() ? -ESRCH : hyp_fail_virt(virDomainGetConnect(dom), err, "reading domain XML");
 	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
 	if (!doc)
 		return hyp_fail(err, EIO, "libvirt returned unparsable domain XML");

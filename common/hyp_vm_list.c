@@ -123,7 +123,7 @@ int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	virDomainPtr *doms = NULL;
 	int ndoms = virConnectListAllDomains(conn->conn, &doms, 0);
 	if (ndoms < 0)
-		return hyp_fail_virt(err, "listing domains");
+		return hyp_fail_virt(conn->conn, err, "listing domains");
 
 	_cleanup_free_ struct hyp_vm_info *vms = calloc((size_t)ndoms + 1, sizeof(*vms));
 	size_t n = 0;

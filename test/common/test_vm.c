@@ -137,3 +137,14 @@ Test(vm, a_job_whose_lock_is_held_is_not_reaped)
 	hyp_job_unlock(state, "n1", 9, lock, false);
 	hyp_vm_disconnect(conn);
 }
+
+Test(vm, an_error_over_a_working_connection_is_not_a_node_fault)
+{
+	struct hyp_vm_conn *conn = NULL;
+	hyp_error err = {0};
+	cr_assert_eq(hyp_vm_connect(&cfg, &conn, &err), 0, "%s", err.msg);
+	cr_assert_null(virDomainCreateXML(raw(conn), "<domain type='test'><name>x</name>", 0));
+	cr_expect_eq(hyp_fail_virt(raw(conn), &err, "starting domain 'x'"), -EIO);
+	cr_expect(strstr(err.msg, "starting domain 'x': "), "%s", err.msg);
+	hyp_vm_disconnect(conn);
+}
