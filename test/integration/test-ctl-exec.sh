@@ -65,6 +65,9 @@ on_pty() { local o=$1; shift; HYP_SECRET=$secret python3 "$here/pty-run.py" "$o"
 child_of() { local k; k=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo "${k%% *}"; }
 stat_field() { sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f"$(($2 - 2))"; }
 has_esc() { grep -q $'\033' "$1"; }
+fd_links() { local f; for f in "/proc/$1/fd/"*; do readlink "$f"; done 2>/dev/null; }
+# expect_ne NAME UNWANTED ACTUAL
+expect_ne() { if [ "$2" != "$3" ]; then pass "$1"; else fail "$1" "got $3"; fi; }
 
 echo "== start"
 check "start job $job's VM" hctl start --job "$job" --user "$user1" --cpus 0 --memory 384 --image default
@@ -81,7 +84,7 @@ echo "== the job user's process on the host"
 HYP_SECRET=$secret python3 "$here/pty-run.py" "$tmp/pty.out" "$ctl" -c "$conf" exec --job "$job" -- sleep 60 &
 py=$!
 bg+=("$py")
-ctl_pid= hx_pid= up=
+ctl_pid='' hx_pid='' up=''
 for _ in $(seq 1 300); do
 	ctl_pid=$(child_of "$py") # hyperionctl, root, on the admin's terminal
 	hx_pid=$ctl_pid           # hyperion-exec: it, or a child of it
@@ -89,7 +92,7 @@ for _ in $(seq 1 300); do
 		hx_pid=$(child_of "$hx_pid")
 	done
 	# the session is up once hyperion-exec holds its socket
-	if [ -n "$hx_pid" ] && ls -l "/proc/$hx_pid/fd" 2>/dev/null | grep -q 'socket:'; then
+	if [ -n "$hx_pid" ] && fd_links "$hx_pid" | grep -q '^socket:'; then
 		up=1
 		break
 	fi
@@ -108,12 +111,13 @@ else
 	if printf '%s\n' "$fds" | grep -qxF "$admin_tty"; then fail "no fd of it refers to the admin's terminal" "$fds"; else pass "no fd of it refers to the admin's terminal"; fi
 	own_tty=$(readlink "/proc/$hx_pid/fd/0")
 	expect_match "its stdin is a terminal of its own" "^/dev/pts/" "$own_tty"
-	[ "$own_tty" != "$admin_tty" ] && pass "... not the admin's" || fail "... not the admin's" "$own_tty"
+	expect_ne "... not the admin's" "$admin_tty" "$own_tty"
 	if printf '%s\n' "$fds" | grep -Eqx '/dev/(ptmx|tty|console)'; then fail "no pty master, /dev/tty or console either" "$fds"; else pass "no pty master, /dev/tty or console either"; fi
 	nfds=$(printf '%s\n' "$fds" | grep -cv -e '^/dev/pts/' -e '^socket:' -e 'exec\.[0-9]*\.lock$' -e 'signalfd')
 	expect_eq "nothing else inherited from root (only its pty, socket, lock, signalfd)" 0 "$nfds"
-	[ "$(stat_field "$hx_pid" 6)" != "$(stat_field "$ctl_pid" 6)" ] && pass "it has a session of its own" || fail "it has a session of its own"
-	[ "$(stat_field "$hx_pid" 7)" != "$(stat_field "$ctl_pid" 7)" ] && pass "... whose controlling terminal is not root's" || fail "... whose controlling terminal is not root's"
+	expect_ne "it has a session of its own" "$(stat_field "$ctl_pid" 6)" "$(stat_field "$hx_pid" 6)"
+	expect_ne "... whose controlling terminal is not root's" \
+		"$(stat_field "$ctl_pid" 7)" "$(stat_field "$hx_pid" 7)"
 	kill -TERM "$ctl_pid" # root forwards it; the guest's sleep dies of it
 fi
 wait "$py"
