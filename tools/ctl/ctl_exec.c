@@ -8,6 +8,7 @@
  * process the job user can read or trace.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -121,10 +122,24 @@ __attribute__((noreturn)) static void exit_as(int wstatus)
 	_exit(128 + signo);
 }
 
+/* A closed fd 0-2 would be reused by the next open(): the signalfd or the
+ * pty's master would then be handed to the user's side. /dev/null there. */
+static void std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/null", O_RDWR);
+		if (n >= 0 && n != fd)
+			close(n);
+	}
+}
+
 /* Fork the user's side and relay its terminal; its wait status. */
 static int run_user_side(const struct passwd *pw, const char *tool, char **args, char **env,
                          int *ret_wstatus, hyp_error *err)
 {
+	std_fds_open();
 	_cleanup_close_ int sigfd = ctl_exec_signals(err);
 	if (sigfd < 0)
 		return sigfd;
