@@ -1,34 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hyperionctl exec: run a command in a job's VM as the job's user (or
- * --user). Root never talks to the guest: this drops to the user and
- * becomes hyperion-exec, which does.
+ * --user). Root never talks to the guest: a child drops to the user and
+ * becomes hyperion-exec, which does, in a session of its own, with an
+ * environment of its own and, where root's fds 0-2 are terminals, a pty of
+ * its own that root relays (ctl_exec_pty.c): nothing of root's reaches a
+ * process the job user can read or trace.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_exec.h"
 #include "hyp_build_config.h"
 #include "hyp_cleanup.h"
 #include "hyp_statedir.h"
 
-/* hyperion-exec beside this binary (build tree), else the installed one. */
+/* hyperion-exec of the build tree this binary belongs to (tools/exec/
+ * beside tools/ctl/), else the installed one. */
 static void find_exec_tool(char *buf, size_t size)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
-		snprintf(buf, size, "%s/hyperion-exec", dirname(self));
+		snprintf(buf, size, "%s/../exec/hyperion-exec", dirname(self));
 		if (access(buf, X_OK) == 0)
 			return;
 	}
@@ -49,18 +57,6 @@ static int job_owner(const struct ctl *ctl, const char *node, uint32_t job_id, u
 		           ? hyp_fail(err, ENOENT, "job %u has no VM on this node", job_id)
 		           : hyp_fail_errno(err, "'%s'", lock);
 	*ret_uid = st.st_uid;
-	return 0;
-}
-
-static int become_user(const struct passwd *pw, hyp_error *err)
-{
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0)
-		return hyp_fail_errno(err, "initgroups for '%s'", pw->pw_name);
-	if (setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		return hyp_fail_errno(err, "switching to user '%s'", pw->pw_name);
-	if (setenv("USER", pw->pw_name, 1) < 0 || setenv("LOGNAME", pw->pw_name, 1) < 0 ||
-	    setenv("HOME", pw->pw_dir, 1) < 0)
-		return hyp_fail_errno(err, "setting the environment");
 	return 0;
 }
 
@@ -93,8 +89,67 @@ static int parse_exec_args(int argc, char **argv, uint32_t *job_id, const char *
 	return 0;
 }
 
+/* hyperion-exec's status is ours, as when this process became it. */
+__attribute__((noreturn)) static void exit_as(int wstatus)
+{
+	if (!WIFSIGNALED(wstatus))
+		exit(WEXITSTATUS(wstatus));
+	int signo = WTERMSIG(wstatus);
+	sigset_t set;
+	struct rlimit no_core = {0, 0};
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(signo, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(signo);
+	_exit(128 + signo);
+}
+
+/* A closed fd 0-2 would be reused by the next open(): the signalfd or the
+ * pty's master would then be handed to the user's side. /dev/null there. */
+static void std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/null", O_RDWR);
+		if (n >= 0 && n != fd)
+			close(n);
+	}
+}
+
+/* Fork the user's side and relay its terminal; its wait status. */
+static int run_user_side(const struct passwd *pw, const char *tool, char **args, char **env,
+                         int *ret_wstatus, hyp_error *err)
+{
+	std_fds_open();
+	_cleanup_close_ int sigfd = ctl_exec_signals(err);
+	if (sigfd < 0)
+		return sigfd;
+	struct ctl_exec_term t;
+	int r = ctl_exec_term_open(&t, err);
+	if (r < 0) {
+		ctl_exec_term_close(&t);
+		return r;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		ctl_exec_child(&t, pw, tool, args, env);
+	if (pid < 0)
+		r = hyp_fail_errno(err, "fork");
+	hyp_closep(&t.slave); /* the child's now: EIO on the master once it is gone */
+	t.slave = -1;
+	if (r >= 0)
+		r = ctl_exec_relay(&t, pid, sigfd, ret_wstatus, err);
+	ctl_exec_term_close(&t);
+	return r;
+}
+
 int command_exec(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
+	extern char **environ;
 	uint32_t job_id = 0;
 	const char *user = NULL, *node = NULL;
 	char host[HYP_NODE_NAME_MAX + 1];
@@ -113,32 +168,20 @@ int command_exec(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 		return r;
 	if (!pw)
 		return hyp_fail(err, EINVAL, "unknown user '%s'", user ? user : "(job owner)");
-	if ((r = become_user(pw, err)) < 0)
-		return r;
 
-	char tool[PATH_MAX], job[16];
+	char tool[PATH_MAX];
 	find_exec_tool(tool, sizeof(tool));
-	snprintf(job, sizeof(job), "%u", job_id);
-	int n = argc - optind;
-	char **args = calloc((size_t)n + 10, sizeof(char *));
-	if (!args)
-		return hyp_fail(err, ENOMEM, "out of memory");
-	int k = 0;
-	args[k++] = "hyperion-exec";
-	args[k++] = "--job";
-	args[k++] = job;
-	args[k++] = "--node";
-	args[k++] = (char *)node;
-	if (ctl->config_path) {
-		args[k++] = "--config";
-		args[k++] = (char *)ctl->config_path;
-	}
-	args[k++] = "--state-dir";
-	args[k++] = ctl->cfg.state_dir;
-	args[k++] = "--";
-	memcpy(args + k, argv + optind, (size_t)n * sizeof(char *));
-	execv(tool, args);
-	r = hyp_fail_errno(err, "executing '%s'", tool);
-	free(args);
-	return r;
+	struct hyp_exec_request x = {.config_path = ctl->config_path,
+	                             .job_id = job_id,
+	                             .node = node,
+	                             .argv = argv + optind,
+	                             .argc = argc - optind};
+	_cleanup_strv_ char **args = NULL, **env = NULL;
+	if ((r = hyp_job_exec_argv(&x, &args, err)) < 0 ||
+	    (r = ctl_exec_env(pw, environ, &env, err)) < 0)
+		return r;
+	int wstatus;
+	if ((r = run_user_side(pw, tool, args, env, &wstatus, err)) < 0)
+		return r;
+	exit_as(wstatus);
 }

@@ -40,6 +40,9 @@ void exec_tty_winsize(uint16_t *rows, uint16_t *cols);
 /* exec_signals.c */
 int exec_signals_open(bool tty, hyp_error *err); /* blocks them; returns a signalfd */
 int exec_signals_read(int fd);                   /* a signal number, or 0 */
+/* Whether `signo`'s default action ends a process (not: ignore, stop). */
+bool exec_signal_kills(int signo);
+/* Die of `signo`, or exit with 128 + signo if it would not end the process. */
 __attribute__((noreturn)) void exec_die_of(int signo);
 
 #endif

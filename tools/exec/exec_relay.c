@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "hyp_cleanup.h"
+#include "hyp_text.h"
 
 #define ERROR_EXIT_WAIT_MS 1000
 
@@ -98,9 +100,13 @@ static int write_out(struct relay *rl, struct exec_out *o, hyp_error *err)
  * unknown cwd, execve failing...) or it broke off the session. */
 static int on_error_frame(struct relay *rl, const struct hyp_msg *msg, hyp_error *err)
 {
-	const char *text = msg->error.message ? msg->error.message : "";
+	const char *raw = msg->error.message ? msg->error.message : "";
+	/* the guest's words, on the user's terminal: no escape sequences */
+	_cleanup_free_ char *text = hyp_text_sanitize(raw, strlen(raw));
 	rl->got_error = true;
 	rl->error_deadline_ms = hyp_now_ms() + ERROR_EXIT_WAIT_MS;
+	if (!text)
+		return hyp_fail(err, ENOMEM, "out of memory");
 	/* through stderr's buffer, so that it comes after what the command wrote */
 	int r = exec_out_push(&rl->out[1], EXEC_PREFIX, strlen(EXEC_PREFIX), err);
 	if (r >= 0)

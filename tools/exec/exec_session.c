@@ -15,6 +15,7 @@
 #include "hyp_cleanup.h"
 #include "hyp_console.h"
 #include "hyp_statedir.h"
+#include "hyp_text.h"
 
 #define CONSOLE_LINES 20
 
@@ -31,10 +32,12 @@ static int unexpected(struct exec_session *s, struct hyp_msg *msg, const char *w
                       hyp_error *err)
 {
 	int r;
-	if (msg->type == HYP_MSG_ERROR)
+	if (msg->type == HYP_MSG_ERROR) {
+		const char *raw = msg->error.message ? msg->error.message : "";
+		_cleanup_free_ char *text = hyp_text_sanitize(raw, strlen(raw));
 		r = hyp_fail(err, (int)msg->error.code, "job %u: the guest refused: %s",
-		             s->o->job_id, msg->error.message);
-	else
+		             s->o->job_id, text ? text : "(out of memory)");
+	} else
 		r = hyp_fail(err, EPROTO, "job %u: the guest sent %s, expected %s", s->o->job_id,
 		             hyp_msg_type_name(msg->type), wanted);
 	hyp_msg_clear(msg);

@@ -54,17 +54,38 @@ static void no_core(void)
 	setrlimit(RLIMIT_CORE, &rl);
 }
 
+bool exec_signal_kills(int signo)
+{
+	switch (signo) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH: /* ignored by default */
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU: /* stop by default */
+		return false;
+	default:
+		return signo > 0 && signo < NSIG;
+	}
+}
+
 void exec_die_of(int signo)
 {
 	sigset_t set;
 	exec_tty_restore();
 	fflush(NULL);
+	/* A command cannot die of a signal that does not kill: the guest says
+	 * nonsense. Dying of it would stop (or not end) this process while it
+	 * holds its port: the shell's convention instead. */
+	if (!exec_signal_kills(signo))
+		_exit(128 + (signo & 0x7f));
 	no_core();
 	signal(signo, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, signo);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	kill(getpid(), signo); /* SIGKILL too */
-	/* still here: a signal whose default is to ignore or stop (SIGCHLD, SIGTSTP...) */
-	_exit(128 + signo);
+	_exit(128 + signo);    /* not reached */
 }
