@@ -42,6 +42,8 @@ int plugin_job_epilog(spank_t sp)
 		slurm_error(PLUGIN_LOG_PREFIX "job %u epilog: %s", job_id, err.msg);
 		return plugin.vm_requested ? -1 : 0;
 	}
+	if (plugin_record_remove(cfg.state_dir, job_id, &err) < 0)
+		slurm_error(PLUGIN_LOG_PREFIX "job %u epilog: %s", job_id, err.msg);
 	if (!plugin.vm_requested && !job_has_state(&cfg, job_id))
 		return 0;
 	if (destroy(&cfg, job_id, &err) < 0) {
