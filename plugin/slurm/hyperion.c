@@ -5,6 +5,7 @@
  * a positive ESPANK code would be ignored, so none is returned.
  */
 #include <slurm/spank.h>
+#include <stdio.h>
 
 #include "plugin.h"
 
@@ -35,15 +36,33 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	case S_CTX_ALLOCATOR:
 		return plugin_submit_check(sp);
 	case S_CTX_REMOTE:
+		/* A step that must fail reports it from task_init. */
+		if (plugin_stepd_options(sp) < 0)
+			return 0;
 		return plugin_stepd_post_opt(sp);
 	default:
 		return 0;
 	}
 }
 
+/* Slurm does not show errors of init_post_opt to the user: this does, and
+ * fails the task. */
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
-	return spank_context() == S_CTX_REMOTE ? plugin_stepd_task_init(sp) : 0;
+	if (spank_context() != S_CTX_REMOTE)
+		return 0;
+	if (plugin.setup_failed) {
+		fprintf(stderr, PLUGIN_LOG_PREFIX "%s\n", plugin.setup_err.msg);
+		return -1;
+	}
+	return plugin_stepd_task_init(sp);
+}
+
+int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
+{
+	if (plugin_parse_args(ac, av) < 0)
+		return -1;
+	return plugin_job_prolog(sp);
 }
 
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)

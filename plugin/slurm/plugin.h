@@ -11,9 +11,9 @@
 
 #include "hyp_config.h"
 #include "hyp_error.h"
+#include "plugin_record.h"
 
 #define PLUGIN_LOG_PREFIX "hyperion: "
-#define PLUGIN_IMAGE_MAX  128
 
 /* One per process: Slurm loads the plugin anew in each context. */
 struct plugin_state {
@@ -24,8 +24,9 @@ struct plugin_state {
 	const char *scontrol_path; /* scontrol=PATH, to drain the node */
 	/* options, as given (callbacks may run several times) */
 	bool vm_requested;
+	bool options_invalid; /* a value was refused (the prolog records it) */
 	char image[PLUGIN_IMAGE_MAX];
-	char hugepages[8];
+	char hugepages[PLUGIN_HUGEPAGES_MAX];
 	/* slurmstepd: a setup error remembered for task_init (Slurm does not
 	 * report errors from init_post_opt to the user) */
 	bool setup_failed;
@@ -37,10 +38,19 @@ extern struct plugin_state plugin;
 /* plugin_options.c */
 int plugin_parse_args(int ac, char **av);
 int plugin_register_options(spank_t sp);
-/* Re-read the options where callbacks do not run (job_epilog). */
+/* Re-read the options where callbacks do not run (job_prolog, job_epilog):
+ * there they come from the job's SPANK environment. */
 void plugin_getopt(spank_t sp);
 /* The image the user asked for, after the default; NULL if none. */
 const char *plugin_image(void);
+/*
+ * slurmstepd, as root, before plugin_stepd_post_opt: replace the step's own
+ * options by the job's, as its prolog recorded them on this node, so that
+ * neither --export nor the user's environment can take a VM job out of its
+ * VM. -1 (message in plugin.setup_err, plugin.setup_failed set) when the
+ * step must fail: the job asked for a VM that cannot be recovered.
+ */
+int plugin_stepd_options(spank_t sp);
 
 /* The Slurm node this process serves: slurmd/slurmstepd's own
  * SLURMD_NODENAME (set from its configuration, not the job's environment),
@@ -57,6 +67,9 @@ int plugin_stepd_task_init(spank_t sp);
 /* plugin_drain.c: drain `node` (NULL: this host's short name) with reason
  * "hyperion: REASON" on a node fault; failures are logged. */
 void plugin_drain_node(const char *node, const char *reason);
+
+/* plugin_prolog.c: job prolog, as root: records the job's VM request */
+int plugin_job_prolog(spank_t sp);
 
 /* plugin_epilog.c: job epilog and slurmd start, as root */
 int plugin_job_epilog(spank_t sp);

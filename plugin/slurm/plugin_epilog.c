@@ -41,6 +41,9 @@ int plugin_job_epilog(spank_t sp)
 		return plugin.vm_requested ? -1 : 0;
 	}
 	const char *node = plugin_node_name();
+	_cleanup_free_ char *node_dir = hyp_node_dir(cfg.state_dir, node);
+	if (node_dir && plugin_record_remove(node_dir, job_id, &err) < 0)
+		slurm_error(PLUGIN_LOG_PREFIX "job %u epilog: %s", job_id, err.msg);
 	if (!plugin.vm_requested && !job_has_state(&cfg, node, job_id))
 		return 0;
 	struct hyp_release_ctx log = {.log = log_released, .log_data = "epilog"};

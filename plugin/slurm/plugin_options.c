@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* plugstack.conf arguments and the --vm-* options. */
+/*
+ * plugstack.conf arguments and the --vm-* options, and how a step finds the
+ * job's options (doc/admin-guide.md, "How a job's options reach its steps").
+ */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +12,7 @@
 #include "hyp_build_config.h"
 #include "hyp_hugepages.h"
 #include "hyp_names.h"
+#include "hyp_cleanup.h"
 #include "plugin.h"
 
 #define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
@@ -28,23 +34,43 @@ static struct spank_option options[] = {
     SPANK_OPTIONS_TABLE_END,
 };
 
+/* The characters of catalog image names (hyp_catalog.c checks the rest). */
+static bool image_chars_ok(const char *v)
+{
+	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	       strlen(v);
+}
+
+static int store_image(const char *v)
+{
+	/* Even a refused value asks for a VM: such a job fails, never runs on
+	 * the host. */
+	plugin.vm_requested = true;
+	/* A bare --vm-image reaches the job's SPANK environment (and
+	 * SLURM_SPANK_* in the batch script's) as "(null)": sbatch formats the
+	 * NULL value with xstrcat. */
+	if (!strcmp(v, "(null)"))
+		v = "";
+	if (strlen(v) >= sizeof(plugin.image) || !image_chars_ok(v)) {
+		plugin.options_invalid = true;
+		slurm_error(PLUGIN_LOG_PREFIX "--vm-image: bad image name (letters, digits, '.', "
+		                              "'_' and '-', at most %zu characters)",
+		            sizeof(plugin.image) - 1);
+		return -1;
+	}
+	snprintf(plugin.image, sizeof(plugin.image), "%s", v);
+	return 0;
+}
+
 /* Callbacks can run several times with the same value: store, don't act. */
 static int opt_store(int val, const char *optarg, int remote)
 {
 	const char *v = optarg ? optarg : "";
-	if (val == OPT_VM_IMAGE) {
-		if (strlen(v) >= sizeof(plugin.image)) {
-			slurm_error(PLUGIN_LOG_PREFIX "--vm-image: name too long (at most %zu "
-			                              "characters)",
-			            sizeof(plugin.image) - 1);
-			return -1;
-		}
-		plugin.vm_requested = true;
-		snprintf(plugin.image, sizeof(plugin.image), "%s", v);
-		return 0;
-	}
+	if (val == OPT_VM_IMAGE)
+		return store_image(v);
 	unsigned long kib;
 	if (hyp_hugepage_size_parse(v, &kib, NULL) < 0) {
+		plugin.options_invalid = true;
 		slurm_error(PLUGIN_LOG_PREFIX "--vm-hugepages=%s: allowed sizes are %s", v,
 		            HYP_HUGEPAGE_NAMES);
 		return -1;
@@ -122,4 +148,112 @@ const char *plugin_node_name(void)
 	else if (hyp_node_name_default(node, sizeof(node), &ignored) < 0)
 		snprintf(node, sizeof(node), "localhost");
 	return node;
+}
+
+/* --- slurmstepd: the job's options, not the step's environment ------------ */
+
+#define SLURM_EXTERN_STEP 0xfffffffcU /* SLURM_EXTERN_CONT in slurm.h */
+/* What sbatch and salloc put in the environment of the job's commands (with
+ * any --export), as SLURM_SPANK_ + the job's SPANK environment entry. */
+#define JOB_ENV_OPTION "SLURM_SPANK__SLURM_SPANK_OPTION_hyperion_vm_image"
+
+/* Anything in the step that asks for a VM: its own --vm-image, or the
+ * batch script's trace of the job's. Enough to refuse the host, never to
+ * choose it. */
+static bool step_asks_vm(spank_t sp)
+{
+	char v[4];
+	spank_err_t rc = spank_getenv(sp, JOB_ENV_OPTION, v, sizeof(v));
+	return plugin.vm_requested || rc == ESPANK_SUCCESS || rc == ESPANK_NOSPACE;
+}
+
+static int fail_step(void)
+{
+	plugin.vm_requested = true;
+	plugin.setup_failed = true;
+	slurm_error(PLUGIN_LOG_PREFIX "%s", plugin.setup_err.msg);
+	return -1;
+}
+
+static int fail_recover(uint32_t job_id)
+{
+	hyp_error_prefix(&plugin.setup_err,
+	                 "job %" PRIu32 ": cannot recover the job's --vm-image on this node (the "
+	                 "job prolog records it; slurmd runs the plugin's job prolog only if the "
+	                 "plugin was in plugstack.conf when slurmd started)",
+	                 job_id);
+	return fail_step();
+}
+
+static void adopt_record(const struct plugin_record *rec)
+{
+	plugin.vm_requested = true;
+	plugin.options_invalid = rec->invalid;
+	snprintf(plugin.image, sizeof(plugin.image), "%s", rec->image);
+	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", rec->hugepages);
+}
+
+static int check_request(uint32_t job_id)
+{
+	hyp_error *err = &plugin.setup_err;
+	if (!plugin.vm_requested)
+		return 0;
+	if (plugin.options_invalid) {
+		hyp_fail(err, EINVAL,
+		         "job %" PRIu32 ": its --vm-image or --vm-hugepages was refused", job_id);
+		return fail_step();
+	}
+	if (!plugin_image()) {
+		hyp_fail(err, EINVAL,
+		         "--vm-image needs an image name: this site has no default image");
+		return fail_step();
+	}
+	return 0;
+}
+
+/* The job's record, checked to be this job's. */
+static int read_record(const char *state_dir, uint32_t job_id, uid_t uid,
+                       struct plugin_record *ret_rec, hyp_error *err)
+{
+	struct plugin_record rec;
+	int r = plugin_record_read(state_dir, job_id, &rec, err);
+	if (r < 0)
+		return r;
+	if (rec.uid != uid)
+		return hyp_fail(err, EPERM, "the record of job %" PRIu32 " names uid %u, not %u",
+		                job_id, (unsigned)rec.uid, (unsigned)uid);
+	*ret_rec = rec;
+	return 0;
+}
+
+int plugin_stepd_options(spank_t sp)
+{
+	hyp_error *err = &plugin.setup_err;
+	uint32_t job_id, step_id;
+	uid_t uid;
+	if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS) {
+		hyp_fail(err, EIO, "Slurm did not provide the job's id, step id or uid");
+		return fail_step();
+	}
+	if (step_id == SLURM_EXTERN_STEP) /* runs none of the user's tasks */
+		return 0;
+	bool asked = step_asks_vm(sp);
+	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
+	struct plugin_record rec;
+	/* Without a configuration or a record the job's options are unknown
+	 * here: a step with no trace of a VM request runs as it asked. A
+	 * record that is there but not sound fails the step. */
+	if (hyp_config_load(plugin.config_path, &cfg, err) < 0)
+		return asked ? fail_recover(job_id) : 0;
+	_cleanup_free_ char *dir = hyp_node_dir(cfg.state_dir, plugin_node_name());
+	int r = dir ? read_record(dir, job_id, uid, &rec, err) : -ENOMEM;
+	if (r == -ENOENT && !asked)
+		return 0;
+	if (r < 0)
+		return fail_recover(job_id);
+	if (rec.vm)
+		adopt_record(&rec);
+	return check_request(job_id);
 }

@@ -97,10 +97,6 @@ int plugin_stepd_task_init(spank_t sp)
 {
 	if (!plugin_image())
 		return 0;
-	if (plugin.setup_failed) {
-		fprintf(stderr, PLUGIN_LOG_PREFIX "%s\n", plugin.setup_err.msg);
-		return -1;
-	}
 	struct hyp_exec_request x = {.exec_path = plugin.exec_path,
 	                             .config_path = plugin.config_path,
 	                             .node = plugin_node_name(),

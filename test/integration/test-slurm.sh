@@ -58,10 +58,17 @@ as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
 kernel=$(cat "$appliance/kernel-release")
 host_kernel=$(uname -r)
 node=$(hostname -s)
+<<<<<<< HEAD
 nothing_left() { # no Hyperion domain, state directory, lock or resource list for job $1
 	! virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$1" >/dev/null &&
 		[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ] &&
 		[ ! -e "$state/$node/job.$1.res" ]
+=======
+nothing_left() { # no Hyperion domain, state directory, lock or prolog record for job $1
+	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1" &&
+		[ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ] &&
+		[ ! -e "$state/job.$1.options" ]
+>>>>>>> wip-export
 }
 wait_nothing_left() { # JOB SECONDS
 	local i
@@ -108,6 +115,61 @@ third=$(as_user salloc --vm-image=default -n 1 srun cat /proc/sys/kernel/random/
 [ -n "$third" ] && [ "$third" != "$first" ] && pass "a new allocation gets a new guest" ||
 	fail "a new allocation gets a new guest" "$first / $third"
 expect_eq "a job without --vm-image runs on the host" "$host_kernel" "$(as_user srun uname -r)"
+
+echo "== --export and the user's environment cannot take a job out of its VM"
+# The job's --vm-image travels in its SPANK environment, apart from the
+# environment --export hands over. The test site has no default image, so
+# an empty value (which the user may put in the step's environment) must not
+# mean "no VM" either.
+opt=_SLURM_SPANK_OPTION_hyperion_vm_image
+jobopt=SLURM_SPANK_$opt
+for exp in NONE HOME "ALL,$opt=" "NONE,$jobopt=" "HOME,$opt=,$jobopt="; do
+	jid=$(as_user sbatch --parsable --wait --vm-image=default --export="$exp" \
+		-o "$work/export-%j.txt" --wrap 'echo "kernel=$(/bin/uname -r)"')
+	jid=${jid%%;*}
+	expect_match "sbatch --export=$exp: the batch script runs in the guest" "^kernel=$kernel\$" \
+		"$(cat "$work/export-$jid.txt" 2>/dev/null)"
+done
+jid=$(as_user env "$jobopt=" "$opt=" sbatch --parsable --wait --vm-image=default --export=NONE \
+	-o "$work/export-%j.txt" --wrap 'echo "kernel=$(/bin/uname -r)"')
+jid=${jid%%;*}
+expect_match "... also with $jobopt= and $opt= in sbatch's own environment" "^kernel=$kernel\$" \
+	"$(cat "$work/export-$jid.txt" 2>/dev/null)"
+expect_eq "srun --vm-image --export=NONE runs in the guest" "$kernel" \
+	"$(as_user srun --vm-image=default --export=NONE /bin/uname -r 2>/dev/null)"
+expect_eq "salloc --vm-image: an srun step without the job's option in its environment runs in the guest" \
+	"$kernel" "$(as_user salloc --vm-image=default -n 1 env -u "$jobopt" \
+		srun --export=NONE /bin/uname -r 2>/dev/null)"
+expect_eq "... and one with $opt= in its environment too" "$kernel" \
+	"$(as_user salloc --vm-image=default -n 1 env -u "$jobopt" \
+		srun --export="ALL,$opt=" /bin/uname -r 2>/dev/null)"
+jid=$(as_user sbatch --parsable --vm-image=default --export=NONE -o /dev/null --wrap 'sleep 600')
+for _ in $(seq 90); do [ "$(job_field "$jid" JobState)" = RUNNING ] && break; sleep 1; done
+for exp in ALL NONE "ALL,$opt=,$jobopt="; do
+	expect_eq "srun --jobid=<VM job> --overlap --export=$exp from the host runs in the job's guest" \
+		"$kernel" "$(as_user srun --jobid="$jid" --overlap --export="$exp" /bin/uname -r 2>/dev/null)"
+done
+as_user scancel "$jid"
+check "... and the job leaves nothing" wait_nothing_left "$jid" 30
+expect_eq "a job without --vm-image still runs on the host with --export=NONE" "$host_kernel" \
+	"$(as_user srun --export=NONE /bin/uname -r 2>/dev/null)"
+# A VM job whose prolog record is lost (as if slurmd ran no job prolog):
+# its steps fail and say why.
+rm -f "$work/go"
+as_user salloc --vm-image=default -n 1 sh -c \
+	"while [ ! -e '$work/go' ]; do sleep 0.2; done; srun /bin/uname -r" >"$work/lost.txt" 2>&1 &
+for _ in $(seq 60); do
+	jid=$(squeue -h -u "$user" -t R -o %i | head -n 1)
+	[ -n "$jid" ] && [ -e "$state/job.$jid.options" ] && break
+	sleep 0.5
+done
+rm -f "$state/job.$jid.options"
+as_user touch "$work/go"
+wait
+text=$(cat "$work/lost.txt")
+expect_match "a VM job whose record is lost fails and says why" \
+	"hyperion: job [0-9]+: cannot recover the job's --vm-image" "$text"
+expect_eq "... and runs nothing on the host" "" "$(echo "$text" | grep -xF "$host_kernel")"
 
 echo "== scancel and time limit"
 jid=$(as_user sbatch --parsable --vm-image=default -o /dev/null --wrap 'sleep 1000')

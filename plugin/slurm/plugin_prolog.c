@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The job prolog (root, every node of the allocation, before any step of
+ * the job runs there): record the job's VM request where slurmstepd can
+ * trust it. The options come from the job's SPANK environment, which
+ * slurmctld keeps apart from the environment --export hands to the job's
+ * commands; the steps read this record instead of their environment.
+ */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "hyp_cleanup.h"
+#include "hyp_statedir.h"
+#include "plugin.h"
+
+static void record_from_options(uid_t uid, struct plugin_record *rec)
+{
+	*rec = (struct plugin_record){
+	    .uid = uid,
+	    .vm = plugin.vm_requested,
+	    .invalid = plugin.options_invalid,
+	};
+	snprintf(rec->image, sizeof(rec->image), "%s", plugin.image);
+	snprintf(rec->hugepages, sizeof(rec->hugepages), "%s", plugin.hugepages);
+}
+
+int plugin_job_prolog(spank_t sp)
+{
+	uint32_t job_id;
+	uid_t uid;
+	if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS) {
+		slurm_error(PLUGIN_LOG_PREFIX "job prolog: Slurm did not provide the job's id");
+		return -1;
+	}
+	plugin_getopt(sp);
+	struct plugin_record rec;
+	record_from_options(uid, &rec);
+
+	hyp_error err = {0};
+	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
+	_cleanup_free_ char *dir = NULL;
+	int r = hyp_config_load(plugin.config_path, &cfg, &err);
+	if (r >= 0)
+		r = hyp_node_dir_ensure(cfg.state_dir, plugin_node_name(), &err);
+	if (r >= 0 && !(dir = hyp_node_dir(cfg.state_dir, plugin_node_name())))
+		r = hyp_fail(&err, ENOMEM, "out of memory");
+	if (r >= 0)
+		r = plugin_record_write(dir, job_id, &rec, &err);
+	if (r < 0) {
+		/* Failing the prolog drains the node and requeues the job: a
+		 * node fault, and a VM job must not start without its record.
+		 * Other jobs run on: their steps find no record and keep to
+		 * what they asked for. */
+		slurm_error(PLUGIN_LOG_PREFIX "job %" PRIu32 " prolog: %s", job_id, err.msg);
+		return rec.vm ? -1 : 0;
+	}
+	return 0;
+}
