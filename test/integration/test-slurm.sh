@@ -58,17 +58,10 @@ as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
 kernel=$(cat "$appliance/kernel-release")
 host_kernel=$(uname -r)
 node=$(hostname -s)
-<<<<<<< HEAD
-nothing_left() { # no Hyperion domain, state directory, lock or resource list for job $1
+nothing_left() { # no domain, state directory, lock, resource list or prolog record for job $1
 	! virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$1" >/dev/null &&
 		[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ] &&
-		[ ! -e "$state/$node/job.$1.res" ]
-=======
-nothing_left() { # no Hyperion domain, state directory, lock or prolog record for job $1
-	! virsh -c qemu:///system list --all --name | grep -qx "hyperion-job-$1" &&
-		[ ! -e "$state/job.$1" ] && [ ! -e "$state/job.$1.lock" ] &&
-		[ ! -e "$state/job.$1.options" ]
->>>>>>> wip-export
+		[ ! -e "$state/$node/job.$1.res" ] && [ ! -e "$state/$node/job.$1.options" ]
 }
 wait_nothing_left() { # JOB SECONDS
 	local i
@@ -160,10 +153,10 @@ as_user salloc --vm-image=default -n 1 sh -c \
 	"while [ ! -e '$work/go' ]; do sleep 0.2; done; srun /bin/uname -r" >"$work/lost.txt" 2>&1 &
 for _ in $(seq 60); do
 	jid=$(squeue -h -u "$user" -t R -o %i | head -n 1)
-	[ -n "$jid" ] && [ -e "$state/job.$jid.options" ] && break
+	[ -n "$jid" ] && [ -e "$state/$node/job.$jid.options" ] && break
 	sleep 0.5
 done
-rm -f "$state/job.$jid.options"
+rm -f "$state/$node/job.$jid.options"
 as_user touch "$work/go"
 wait
 text=$(cat "$work/lost.txt")
