@@ -205,13 +205,25 @@ logpos=$(wc -c <"$cluster/log/slurmd.log")
 kill -TERM "$(cat "$cluster/slurmd.pid")"
 for _ in $(seq 50); do pgrep -x slurmd >/dev/null || break; sleep 0.2; done
 slurmd -f "$cluster/slurm.conf" </dev/null >>"$cluster/log/slurmd.stderr" 2>&1
-check "after slurmd's restart, nothing of the job is left" wait_nothing_left "$jid" 30
+vm_gone() { # no domain, state directory, lock or resource list: the job's prolog
+	# record stays until its epilog, the job being alive in Slurm's eyes
+	local i
+	for i in $(seq "$2"); do
+		! virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$1" >/dev/null &&
+			[ ! -e "$state/$node/job.$1" ] && [ ! -e "$state/$node/job.$1.lock" ] &&
+			[ ! -e "$state/$node/job.$1.res" ] && return 0
+		sleep 1
+	done
+	return 1
+}
+check "after slurmd's restart, the job's VM and its whole resource list are gone" vm_gone "$jid" 30
 restart_log=$(tail -c +"$((logpos + 1))" "$cluster/log/slurmd.log")
 expect_match "... with a log line naming its domain" \
 	"hyperion: slurmd start: released domain hyperion-$node-$jid" "$restart_log"
 expect_match "... and one naming its state directory" \
 	"hyperion: slurmd start: released dir $state/$node/job.$jid" "$restart_log"
 scancel "$jid" 2>/dev/null
+check "... and once the job is cancelled, its epilog leaves nothing" wait_nothing_left "$jid" 30
 for _ in $(seq 30); do [ "$(node_state)" = idle ] && break; sleep 1; done
 
 echo "== errors"
