@@ -131,12 +131,13 @@ static int fail_boot(struct hyp_vm_conn *conn, const struct hyp_job *job, hyp_er
 	return -err->code;
 }
 
-static int start(struct hyp_vm_conn *conn, struct hyp_job *job, unsigned flags, hyp_error *err)
+static int start(struct hyp_vm_conn *conn, struct hyp_job *job, unsigned flags,
+                 const struct hyp_release_ctx *log, hyp_error *err)
 {
 	if (flags & HYP_JOB_RECONCILE) {
 		hyp_error e = {0}; /* a failed clean-up does not stop this job */
 		hyp_reconcile(conn, &job->cfg, job->spec.node, hyp_job_alive_locally, NULL,
-		              job->spec.job_id, NULL, &e);
+		              job->spec.job_id, log, &e);
 	}
 	int r = hyp_vm_start(conn, &job->cfg, &job->spec, err);
 	if (r < 0)
@@ -157,7 +158,7 @@ int hyp_job_start(const struct hyp_job_request *req, unsigned flags, struct hyp_
 	if (r >= 0)
 		r = hyp_vm_connect(&job.cfg, &conn, err);
 	if (r >= 0)
-		r = start(conn, &job, flags, err);
+		r = start(conn, &job, flags, req->reconcile_log, err);
 	if (r < 0)
 		return r;
 	*ret_job = job;

@@ -33,6 +33,8 @@ struct hyp_job_request {
 	const char *image;     /* catalog name */
 	const char *hugepages; /* user's choice, NULL for the site default */
 	const char *topology;  /* another machine's hwloc XML (dry runs), NULL: this one */
+	/* HYP_JOB_RECONCILE: where each released item of dead jobs is logged */
+	const struct hyp_release_ctx *reconcile_log;
 };
 
 /* What a request resolved to. */

@@ -64,6 +64,12 @@ static int job_request(spank_t sp, const char *image, char *user, size_t user_si
 	return 0;
 }
 
+static void log_released(void *data, const char *kind, const char *value)
+{
+	slurm_info(PLUGIN_LOG_PREFIX "job %u start: released %s %s of a job that is gone",
+	           *(const uint32_t *)data, kind, value);
+}
+
 int plugin_stepd_post_opt(spank_t sp)
 {
 	const char *image = plugin_image();
@@ -73,6 +79,8 @@ int plugin_stepd_post_opt(spank_t sp)
 	char user[64];
 	_cleanup_(hyp_job_free) struct hyp_job job = {0};
 	int r = job_request(sp, image, user, sizeof(user), &req, &plugin.setup_err);
+	struct hyp_release_ctx log = {.log = log_released, .log_data = &req.job_id};
+	req.reconcile_log = &log;
 	if (r >= 0)
 		r = hyp_job_start(&req, HYP_JOB_RECONCILE, &job, &plugin.setup_err);
 	if (r < 0) {
