@@ -92,7 +92,7 @@ for _ in $(seq 1 300); do
 		hx_pid=$(child_of "$hx_pid")
 	done
 	# the session is up once hyperion-exec holds its socket
-	if [ -n "$hx_pid" ] && fd_links "$hx_pid" | grep -q '^socket:'; then
+	if [ -n "$hx_pid" ] && fd_links "$hx_pid" | grep '^socket:' >/dev/null; then
 		up=1
 		break
 	fi

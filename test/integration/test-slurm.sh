@@ -252,6 +252,8 @@ expect_match "the job fails and says why" "hyperion: .*connecting to libvirt" \
 expect_match "the node is drained with a reason an admin can read" "hyperion: libvirtd unreachable" \
 	"$(sinfo -R -h -n "$node" -o '%E')"
 scontrol update nodename="$node" state=resume
+# the failed job may still be completing, and a restarted slurmd answering
+for _ in $(seq 30); do [[ $(node_state) =~ ^(idle|mixed)$ ]] && break; sleep 1; done
 expect_match "... and resumes" "^(idle|mixed)" "$(node_state)"
 
 summary
