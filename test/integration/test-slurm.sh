@@ -50,7 +50,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$top/scripts/cluster-up" --plugin "$build/plugin/slurm/hyperion.so" --hyperion-conf "$conf" \
-	--exec "$build/tools/exec/hyperion-exec" --no-check >"$tmp/cluster-up.log" 2>&1 ||
+	--exec "$build/tools/exec/hyperion-exec" --features hyperion,hyperion_tcg \
+	--no-check >"$tmp/cluster-up.log" 2>&1 ||
 	{ cat "$tmp/cluster-up.log"; fail "cluster-up"; summary; exit 1; }
 pass "cluster up with the plugin"
 
@@ -240,6 +241,39 @@ expect_match "a missing kernel fails the job with a clear message" "hyperion: .*
 expect_match "... the job fails" "^[1-9]" "$(job_field "$jid" ExitCode)"
 expect_match "... and the node stays up, not drained" "^(idle|mixed|allocated|completing)" "$(node_state)"
 check "... and nothing is left" wait_nothing_left "$jid" 10
+
+echo "== node features and the health check"
+expect_match "sinfo shows the node's features" "hyperion,hyperion_tcg" "$(sinfo -h -n "$node" -o '%f')"
+jid=$(as_user sbatch --parsable --hold --vm-image=default --export=NONE -o /dev/null --wrap true)
+expect_eq "job_submit.lua steers a --vm-image job to hyperion nodes (--export=NONE too)" hyperion \
+	"$(job_field "$jid" Features)"
+scancel "$jid"
+jid=$(as_user sbatch --parsable --hold -C hyperion_tcg --vm-image=default -o /dev/null --wrap true)
+expect_eq "... keeping the user's own constraint" "(hyperion_tcg)&hyperion" "$(job_field "$jid" Features)"
+scancel "$jid"
+jid=$(as_user sbatch --parsable --hold -o /dev/null --wrap true)
+expect_eq "... and leaves other jobs alone" "" "$(job_field "$jid" Features | sed 's/(null)//')"
+scancel "$jid"
+health() {
+	SLURMD_NODENAME=$node HYPERION_CONFIG=$conf HYPERIONCTL=$build/tools/ctl/hyperionctl \
+		"$top/tools/healthcheck/hyperion-healthcheck" >"$tmp/health.out" 2>&1
+}
+health
+expect_eq "the health check passes on a ready node" 0 "$?"
+"$top/scripts/libvirt-down" >/dev/null 2>&1
+health
+expect_eq "with libvirtd stopped, the health check fails" 1 "$?"
+expect_match "... and drains the node with a reason an admin can read" "^hyperion: libvirt: " \
+	"$(sinfo -R -h -n "$node" -o '%E')"
+"$top/scripts/libvirt-up" >/dev/null 2>&1
+health
+expect_eq "libvirtd back: the health check passes" 0 "$?"
+for _ in $(seq 30); do [[ $(node_state) =~ ^(idle|mixed)$ ]] && break; sleep 1; done
+expect_match "... and resumes the node it drained" "^(idle|mixed)$" "$(node_state)"
+scontrol update nodename="$node" state=drain reason="admin: maintenance"
+health
+expect_eq "an admin's own drain is left alone" "admin: maintenance" "$(sinfo -R -h -n "$node" -o '%E')"
+scontrol update nodename="$node" state=resume
 
 echo "== node fault: libvirtd unreachable"
 cp "$conf" "$tmp/hyperion.conf.good"

@@ -233,6 +233,21 @@ check "... and the resource list says it is complete" grep -qx 'ready -' "$state
 hctl stop --job 110 >/dev/null
 check "... stop releases everything in its list" nothing_left 110
 
+echo "== hyperionctl check"
+out=$(hctl check 2>&1)
+rc=$?
+expect_eq "check fails when an image is broken" 1 "$rc"
+expect_match "... naming the image and the problem" "FAIL image nokernel: .*no-such-vmlinuz" "$out"
+expect_match "... one line per check: libvirt" "^ok +libvirt: libvirtd answers" "$out"
+expect_match "... TCG" "^ok +kvm: domain_type = qemu" "$out"
+expect_eq "... and no features to advertise" "" "$(hctl check --features)"
+mkdir -p "$tmp/good.d"
+sed -n '/^\[image default\]/,/^$/p' "$tmp/images.d/test.conf" >"$tmp/good.d/test.conf"
+sed "s|^images = .*|images = $tmp/good.d|" "$conf" >"$tmp/good.conf"
+check "with only good images, check passes" "$ctl" -c "$tmp/good.conf" check
+expect_eq "... and advertises hyperion on TCG" "hyperion,hyperion_tcg" \
+	"$("$ctl" -c "$tmp/good.conf" check --features)"
+
 echo "== errors leave nothing behind"
 out=$(hctl start --job 104 --user "$user1" --cpus 0 --memory 256 --image nope 2>&1)
 expect_match "unknown image: names the valid ones" "unknown image 'nope'.*default" "$out"

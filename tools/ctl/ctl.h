@@ -35,6 +35,7 @@ int command_stop(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 int command_list(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 int command_reap(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 int command_xml(struct ctl *ctl, int argc, char **argv, hyp_error *err);
+int command_check(struct ctl *ctl, int argc, char **argv, hyp_error *err);
 
 /* Shared helpers (ctl_common.c). */
 int ctl_parse_job_id(const char *s, uint32_t *ret_id, hyp_error *err);

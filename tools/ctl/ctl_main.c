@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"stop", command_stop, "--job ID [--node NAME]"},
     {"list", command_list, ""},
     {"reap", command_reap, "[--node NAME] (--local | --keep LIST | --all | ID...)"},
+    {"check", command_check, "[--features]"},
     {"xml", command_xml,
      "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
      "        [--hugepages SIZE] [--topology FILE]"},
