@@ -39,7 +39,8 @@ static size_t last_lines_start(const char *buf, size_t len, unsigned max_lines)
 	return 0;
 }
 
-int hyp_console_tail(const char *path, unsigned max_lines, char **ret_text, hyp_error *err)
+static int read_tail(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                     hyp_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
@@ -50,15 +51,32 @@ int hyp_console_tail(const char *path, unsigned max_lines, char **ret_text, hyp_
 	if (!S_ISREG(st.st_mode))
 		return hyp_fail(err, EINVAL, "console log '%s' is not a regular file", path);
 
-	off_t start = st.st_size > TAIL_BYTES ? st.st_size - TAIL_BYTES : 0;
-	_cleanup_free_ char *buf = malloc(TAIL_BYTES + 1);
+	off_t start = st.st_size > (off_t)max_bytes ? st.st_size - (off_t)max_bytes : 0;
+	_cleanup_free_ char *buf = malloc(max_bytes + 1);
 	if (!buf)
 		return hyp_fail(err, ENOMEM, "out of memory");
-	ssize_t n = pread(fd, buf, TAIL_BYTES, start);
+	ssize_t n = pread(fd, buf, max_bytes, start);
 	if (n < 0)
 		return hyp_fail_errno(err, "reading console log '%s'", path);
+	*ret_len = sanitize(buf, (size_t)n);
+	buf[*ret_len] = '\0';
+	*ret_buf = steal_pointer(&buf);
+	return 0;
+}
 
-	size_t len = sanitize(buf, (size_t)n);
+int hyp_console_tail_bytes(const char *path, size_t max_bytes, char **ret_text, hyp_error *err)
+{
+	size_t len;
+	return read_tail(path, max_bytes, ret_text, &len, err);
+}
+
+int hyp_console_tail(const char *path, unsigned max_lines, char **ret_text, hyp_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_tail(path, TAIL_BYTES, &buf, &len, err);
+	if (r < 0)
+		return r;
 	size_t from = last_lines_start(buf, len, max_lines);
 	memmove(buf, buf + from, len - from);
 	buf[len - from] = '\0';

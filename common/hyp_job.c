@@ -14,6 +14,7 @@
 #include "hyp_cpulist.h"
 #include "hyp_names.h"
 #include "hyp_reconcile.h"
+#include "hyp_time.h"
 #include "hyp_topology.h"
 #include "hyp_vm.h"
 
@@ -131,6 +132,18 @@ static int fail_boot(struct hyp_vm_conn *conn, const struct hyp_job *job, hyp_er
 	return -err->code;
 }
 
+/* For `hyperionctl list` and the logs: how long the guest took to boot. */
+static int record_boot(const struct hyp_job *job, hyp_error *err)
+{
+	_cleanup_free_ char *list =
+	    hyp_job_resources_path(job->cfg.state_dir, job->spec.node, job->spec.job_id);
+	char ms[16];
+	snprintf(ms, sizeof(ms), "%u", job->boot_ms);
+	if (!list)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	return hyp_resources_add(list, HYP_RES_BOOTED, ms, err);
+}
+
 static int start(struct hyp_vm_conn *conn, struct hyp_job *job, unsigned flags,
                  const struct hyp_release_ctx *log, hyp_error *err)
 {
@@ -139,14 +152,17 @@ static int start(struct hyp_vm_conn *conn, struct hyp_job *job, unsigned flags,
 		hyp_reconcile(conn, &job->cfg, job->spec.node, hyp_job_alive_locally, NULL,
 		              job->spec.job_id, log, &e);
 	}
+	long long t0 = hyp_now_ms();
 	int r = hyp_vm_start(conn, &job->cfg, &job->spec, err);
 	if (r < 0)
 		return r;
 	job->reused = r == HYP_VM_REUSED;
-	if ((flags & HYP_JOB_WAIT_READY) &&
-	    hyp_vm_wait_ready(conn, job->spec.name, job->cfg.boot_timeout_s, err) < 0)
+	if (!(flags & HYP_JOB_WAIT_READY) || job->reused)
+		return 0;
+	if (hyp_vm_wait_ready(conn, job->spec.name, job->cfg.boot_timeout_s, err) < 0)
 		return fail_boot(conn, job, err);
-	return 0;
+	job->boot_ms = (unsigned)(hyp_now_ms() - t0);
+	return record_boot(job, err);
 }
 
 int hyp_job_start(const struct hyp_job_request *req, unsigned flags, struct hyp_job *ret_job,

@@ -41,7 +41,8 @@ struct hyp_job_request {
 struct hyp_job {
 	struct hyp_config cfg;
 	struct hyp_vm_spec spec;
-	bool reused; /* hyp_job_start found the VM already running */
+	bool reused;      /* hyp_job_start found the VM already running */
+	unsigned boot_ms; /* HYP_JOB_WAIT_READY: domain start to the guest's agent up */
 };
 void hyp_job_free(struct hyp_job *job);
 

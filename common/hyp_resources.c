@@ -112,7 +112,7 @@ static const struct {
 } kinds[] = {
     {HYP_RES_DIR, release_dir},         {HYP_RES_FILE, release_file},
     {HYP_RES_DOMAIN, release_domain},   {HYP_RES_PROCESS, release_process},
-    {HYP_RES_READY, release_marker},
+    {HYP_RES_READY, release_marker},   {HYP_RES_BOOTED, release_marker},
 };
 
 static release_fn find_kind(const char *kind)
@@ -183,6 +183,16 @@ static int read_lines(const char *list, char ***ret_lines, size_t *ret_n, hyp_er
 	return 0;
 }
 
+/* The last line of that kind, or NULL. */
+static const char *last_of_kind(char **lines, size_t n, const char *kind)
+{
+	size_t klen = strlen(kind);
+	for (size_t i = n; i-- > 0;)
+		if (!strncmp(lines[i], kind, klen) && (lines[i][klen] == ' ' || !lines[i][klen]))
+			return lines[i];
+	return NULL;
+}
+
 int hyp_resources_has(const char *list, const char *kind, bool *ret_has, hyp_error *err)
 {
 	_cleanup_strv_ char **lines = NULL;
@@ -190,11 +200,22 @@ int hyp_resources_has(const char *list, const char *kind, bool *ret_has, hyp_err
 	int r = read_lines(list, &lines, &n, err);
 	if (r < 0)
 		return r;
-	size_t klen = strlen(kind);
-	bool has = false;
-	for (size_t i = 0; i < n && !has; i++)
-		has = !strncmp(lines[i], kind, klen) && (lines[i][klen] == ' ' || !lines[i][klen]);
-	*ret_has = has;
+	*ret_has = last_of_kind(lines, n, kind) != NULL;
+	return 0;
+}
+
+int hyp_resources_get(const char *list, const char *kind, char **ret_value, hyp_error *err)
+{
+	_cleanup_strv_ char **lines = NULL;
+	size_t n;
+	int r = read_lines(list, &lines, &n, err);
+	if (r < 0)
+		return r;
+	const char *line = last_of_kind(lines, n, kind);
+	char *value = NULL;
+	if (line && !(value = strdup(line[strlen(kind)] ? line + strlen(kind) + 1 : "")))
+		return hyp_fail(err, ENOMEM, "out of memory");
+	*ret_value = value;
 	return 0;
 }
 

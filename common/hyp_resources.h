@@ -24,6 +24,7 @@ struct hyp_vm_conn;
 #define HYP_RES_DOMAIN  "domain"  /* a libvirt domain, destroyed */
 #define HYP_RES_PROCESS "process" /* "PID STARTTIME": a helper process, killed */
 #define HYP_RES_READY   "ready"   /* marker: the start completed; nothing to release */
+#define HYP_RES_BOOTED  "booted"  /* marker: "MS", start to the guest's agent up */
 
 /* Called once per resource actually released (not for what was gone). */
 typedef void (*hyp_release_log_fn)(void *data, const char *kind, const char *value);
@@ -41,6 +42,8 @@ int hyp_resources_add(const char *list, const char *kind, const char *value, hyp
 int hyp_resources_add_process(const char *list, pid_t pid, hyp_error *err);
 /* Whether the list holds a line of this kind; a missing list holds none. */
 int hyp_resources_has(const char *list, const char *kind, bool *ret_has, hyp_error *err);
+/* The value of the last line of this kind (malloc'd), NULL when none. */
+int hyp_resources_get(const char *list, const char *kind, char **ret_value, hyp_error *err);
 /*
  * Release every resource of the list, last first, and remove the list once
  * all are gone. Continues past a failure (the first one is returned) and

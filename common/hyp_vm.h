@@ -71,6 +71,7 @@ struct hyp_vm_info {
 	time_t started;
 	unsigned vcpus;
 	unsigned long long memory_mib;
+	unsigned boot_ms; /* start to the guest's agent up; 0: not known */
 };
 
 /* Hyperion VMs of every node on this host, plus job state left without a

@@ -7,6 +7,7 @@
 
 #include <libxml/parser.h>
 
+#include "hyp_resources.h"
 #include "hyp_statedir.h"
 #include "hyp_virt.h"
 
@@ -117,6 +118,19 @@ static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms,
 	return r;
 }
 
+/* What the start recorded in the job's resource list. */
+static void add_boot_times(const struct hyp_config *cfg, struct hyp_vm_info *vms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *list =
+		    hyp_job_resources_path(cfg->state_dir, vms[i].node, vms[i].job_id);
+		_cleanup_free_ char *ms = NULL;
+		hyp_error ignored;
+		if (list && hyp_resources_get(list, HYP_RES_BOOTED, &ms, &ignored) == 0 && ms)
+			vms[i].boot_ms = (unsigned)strtoul(ms, NULL, 10);
+	}
+}
+
 int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                 struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err)
 {
@@ -140,6 +154,7 @@ int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	int r = add_leftovers(cfg, &vms, &n, err);
 	if (r < 0)
 		return r;
+	add_boot_times(cfg, vms, n);
 	*ret_vms = steal_pointer(&vms);
 	*ret_n = n;
 	return 0;

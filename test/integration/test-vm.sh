@@ -105,6 +105,8 @@ echo "     ($out; $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') 
 out=$(hctl start --job 101 --user "$user1" --cpus 0-1 --memory 512 --image default 2>&1)
 expect_match "a second start for the same job and user finds its VM running" "already running" "$out"
 expect_match "list shows the job, its node and its user" "^101 +$node +$user1 +running" "$(hctl list)"
+expect_match "... and how long its guest took to boot" "^101 .* [0-9]+\.[0-9]{2}s " "$(hctl list)"
+expect_match "start says it too" "ready in [0-9]+\.[0-9]+ s" "$(hctl start --job 101 --node boot-t --user "$user1" --cpus 1 --memory 256 --image default; hctl stop --node boot-t --job 101 >/dev/null)"
 sock_owner=$(stat -c '%U %a' "$state/$node/job.101/exec.0.sock")
 expect_eq "exec sockets belong to the job user, mode 0600" "$user1 600" "$sock_owner"
 

@@ -34,14 +34,17 @@ int command_list(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	hyp_vm_disconnect(conn);
 	if (r < 0)
 		return r;
-	printf("%-10s %-16s %-12s %-9s %5s %9s %10s\n", "JOB", "NODE", "USER", "STATE", "VCPUS",
-	       "MEMORY", "UPTIME");
+	printf("%-10s %-16s %-12s %-9s %5s %9s %7s %10s\n", "JOB", "NODE", "USER", "STATE",
+	       "VCPUS", "MEMORY", "BOOT", "UPTIME");
 	for (size_t i = 0; i < n; i++) {
 		char uptime[32];
 		format_uptime(vms[i].started, uptime, sizeof(uptime));
-		printf("%-10u %-16s %-12s %-9s %5u %6lluMiB %10s\n", vms[i].job_id, vms[i].node,
+		char boot[16] = "-";
+		if (vms[i].boot_ms)
+			snprintf(boot, sizeof(boot), "%.2fs", vms[i].boot_ms / 1000.0);
+		printf("%-10u %-16s %-12s %-9s %5u %6lluMiB %7s %10s\n", vms[i].job_id, vms[i].node,
 		       vms[i].user[0] ? vms[i].user : "-", vms[i].state, vms[i].vcpus,
-		       vms[i].memory_mib, uptime);
+		       vms[i].memory_mib, boot, uptime);
 	}
 	return 0;
 }

@@ -16,8 +16,12 @@ int command_start(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	if (r < 0)
 		return r;
 	const struct hyp_vm_spec *spec = &job.spec;
+	char state[48];
+	if (job.reused || args.no_wait)
+		snprintf(state, sizeof(state), "%s", job.reused ? "already running" : "started");
+	else
+		snprintf(state, sizeof(state), "ready in %.2f s", job.boot_ms / 1000.0);
 	printf("job %u: VM %s %s (%zu vCPUs, %llu MiB, image %s)\n", spec->job_id, spec->name,
-	       job.reused ? "already running" : args.no_wait ? "started" : "ready",
-	       spec->placement.nvcpus, spec->memory_mib, spec->image.name);
+	       state, spec->placement.nvcpus, spec->memory_mib, spec->image.name);
 	return 0;
 }
