@@ -138,16 +138,21 @@ static void check_images(struct checker *c)
 		reportf(c, HYP_CHECK_FAIL, "images", "%s", err.msg);
 		return;
 	}
-	if (cat.n == 0)
-		reportf(c, HYP_CHECK_FAIL, "images", "the catalog %s names no image", cat.dir);
+	size_t usable = 0;
 	for (size_t i = 0; i < cat.n; i++) {
 		char name[160];
 		snprintf(name, sizeof(name), "image %s", cat.images[i].name);
+		/* A broken image fails its own jobs, with this message; only a
+		 * node without any usable image cannot run VM jobs. */
 		if (hyp_image_check(&cat.images[i], &err) < 0)
-			reportf(c, HYP_CHECK_FAIL, name, "%s", err.msg);
-		else
+			reportf(c, HYP_CHECK_WARN, name, "%s", err.msg);
+		else {
+			usable++;
 			reportf(c, HYP_CHECK_OK, name, "files present, owned by root");
+		}
 	}
+	if (usable == 0)
+		reportf(c, HYP_CHECK_FAIL, "images", "the catalog %s has no usable image", cat.dir);
 }
 
 static long free_pages(const struct checker *c, unsigned long kib)
@@ -246,5 +251,14 @@ void hyp_check_features(const struct hyp_capabilities *caps, int failures, char 
 
 const char *hyp_check_status_name(enum hyp_check_status s)
 {
-	return s == HYP_CHECK_OK ? "ok" : s == HYP_CHECK_SKIP ? "skip" : "FAIL";
+	switch (s) {
+	case HYP_CHECK_OK:
+		return "ok";
+	case HYP_CHECK_SKIP:
+		return "skip";
+	case HYP_CHECK_WARN:
+		return "warn";
+	default:
+		return "FAIL";
+	}
 }

@@ -11,7 +11,9 @@
 
 #include "hyp_config.h"
 
-enum hyp_check_status { HYP_CHECK_OK, HYP_CHECK_SKIP, HYP_CHECK_FAIL };
+/* WARN: something jobs may need is broken (one catalog image), while the
+ * node still runs VM jobs; FAIL: it cannot. */
+enum hyp_check_status { HYP_CHECK_OK, HYP_CHECK_SKIP, HYP_CHECK_WARN, HYP_CHECK_FAIL };
 
 typedef void (*hyp_check_report_fn)(void *data, enum hyp_check_status status, const char *name,
                                     const char *detail);
