@@ -1,0 +1,161 @@
+#!/bin/bash
+# Chaos on the real single-node cluster: COUNT VM jobs (default 100), each
+# meeting one fate at random (seeded, so a run can be repeated):
+#   done      runs to completion                         -> COMPLETED
+#   cancel    scancel while it runs                      -> CANCELLED
+#   timeout   runs past its time limit                   -> TIMEOUT
+#   kill9     its slurmstepd killed with SIGKILL, then   -> CANCELLED
+#             reconciliation (reap --local) and scancel
+#   slurmd    slurmd restarted while it runs             -> COMPLETED
+#   libvirtd  libvirtd restarted while it runs           -> COMPLETED
+#   panic     its guest cannot boot (kernel panic)       -> FAILED
+# Then counts what is left: domains, virtiofsd, sockets, locks, overlays,
+# resource lists, state directories, taps, leases; drained nodes; jobs whose
+# final state is not the expected one. All must be zero.
+#
+# usage: test-chaos.sh BUILD_DIR APPLIANCE_DIR [COUNT] [SEED]
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+
+build=$(cd "${1:?build dir}" && pwd)
+appliance=${2:?appliance dir}
+count=${3:-100}
+seed=${4:-$$}
+user=hyptest1
+ensure_user "$user"
+RANDOM=$seed
+
+tmp=$(mktemp -d /tmp/hyperion-chaos.XXXXXX)
+chmod 755 "$tmp"
+state=/run/hyperion-chaos
+conf="$tmp/hyperion.conf"
+cluster=/run/hyperion-cluster
+mkdir -p "$tmp/images.d" "$tmp/broken/etc"
+echo x >"$tmp/broken/etc/x"
+(cd "$tmp/broken" && find . | cpio -o -H newc 2>/dev/null | gzip) >"$tmp/broken.img"
+cat >"$conf" <<CONF
+domain_type = qemu
+state_dir = $state
+vmm_reserve_mb = 64
+boot_timeout = 30
+images = $tmp/images.d
+CONF
+cat >"$tmp/images.d/chaos.conf" <<CONF
+[image default]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $appliance/initrd.img
+
+[image panic]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $tmp/broken.img
+CONF
+home=$(getent passwd "$user" | cut -d: -f6)
+work="$home/hyperion-chaos"
+rm -rf "$work"
+runuser -u "$user" -- mkdir -p "$work"
+
+cleanup() {
+	"$top/scripts/cluster-down" >/dev/null 2>&1
+	rm -rf "$tmp" "$work"
+}
+trap cleanup EXIT
+
+"$top/scripts/cluster-up" --plugin "$build/plugin/slurm/hyperion.so" --hyperion-conf "$conf" \
+	--exec "$build/tools/exec/hyperion-exec" --features hyperion,hyperion_tcg \
+	--no-check >"$tmp/cluster-up.log" 2>&1 ||
+	{ cat "$tmp/cluster-up.log"; fail "cluster-up"; summary; exit 1; }
+node=$(hostname -s)
+ctl() { "$build/tools/ctl/hyperionctl" -c "$conf" "$@"; }
+as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
+job_state() { scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^JobState=//p'; }
+running_vm() { virsh -c qemu:///system domstate "hyperion-$node-$1" 2>/dev/null | grep -qx running; }
+wait_for() { # SECONDS CMD...
+	local t=$(($1 * 5))
+	shift
+	until "$@"; do t=$((t - 1)); [ "$t" -gt 0 ] || return 1; sleep 0.2; done
+}
+restart_slurmd() {
+	kill -TERM "$(cat "$cluster/slurmd.pid")"
+	wait_for 20 sh -c '! pgrep -x slurmd >/dev/null'
+	slurmd -f "$cluster/slurm.conf" </dev/null >>"$cluster/log/slurmd.stderr" 2>&1
+}
+restart_libvirtd() { # libvirtd only: QEMU and virtlogd stay, as with systemctl restart
+	local pid
+	pid=$(cat /run/libvirtd.pid)
+	kill -TERM "$pid"
+	wait_for 30 sh -c "! kill -0 $pid 2>/dev/null"
+	"$top/scripts/libvirt-up" >/dev/null 2>&1
+}
+
+fates=(done cancel timeout kill9 slurmd libvirtd panic)
+declare -A expect=([done]=COMPLETED [cancel]=CANCELLED [timeout]=TIMEOUT [kill9]=CANCELLED
+	[slurmd]=COMPLETED [libvirtd]=COMPLETED [panic]=FAILED)
+declare -A fate_of=()
+timeouts=()
+echo "== $count jobs (seed $seed)"
+for i in $(seq "$count"); do
+	fate=${fates[$((RANDOM % ${#fates[@]}))]}
+	image=default
+	[ "$fate" = panic ] && image=panic
+	script='sleep 4; echo ok'
+	case $fate in cancel | kill9) script='sleep 600' ;; timeout) script='sleep 600' ;; esac
+	extra=()
+	[ "$fate" = timeout ] && extra=(--time=1)
+	jid=$(as_user sbatch --parsable --vm-image="$image" -o /dev/null "${extra[@]}" --wrap "$script")
+	jid=${jid%%;*}
+	fate_of[$jid]=$fate
+	case $fate in
+	timeout) timeouts+=("$jid") ;; # ends by itself, in a minute or so
+	panic | done) wait_for 120 sh -c "! squeue -h -j $jid | grep -q ." ;;
+	*)
+		wait_for 120 running_vm "$jid"
+		case $fate in
+		cancel) scancel "$jid" ;;
+		kill9)
+			pkill -KILL -f "^slurmstepd: \[$jid\." || true
+			ctl reap --local >/dev/null
+			scancel "$jid"
+			;;
+		slurmd) restart_slurmd ;;
+		libvirtd) restart_libvirtd ;;
+		esac
+		wait_for 180 sh -c "! squeue -h -j $jid | grep -q ."
+		;;
+	esac
+	printf '%s ' "$fate"
+done
+echo
+for jid in "${timeouts[@]}"; do wait_for 240 sh -c "! squeue -h -j $jid | grep -q ."; done
+sleep 5 # the last epilogs
+
+echo "== what is left"
+wrong=0
+for jid in "${!fate_of[@]}"; do
+	got=$(job_state "$jid")
+	want=${expect[${fate_of[$jid]}]}
+	if [ "$got" != "$want" ]; then
+		wrong=$((wrong + 1))
+		echo "     job $jid (${fate_of[$jid]}): $got, expected $want"
+	fi
+done
+domains=$(virsh -c qemu:///system list --all --name | grep -c "^hyperion-$node-")
+virtiofsd=$(pgrep -c -u "$user" virtiofsd)
+files() { find "$state" -name "$1" 2>/dev/null | wc -l; }
+dirs=$(find "$state" -mindepth 2 -maxdepth 2 -type d -name 'job.*' 2>/dev/null | wc -l)
+taps=$(ip -o link show 2>/dev/null | grep -c 'hyp-')
+leases=$(find "$state" -name '*.lease' 2>/dev/null | wc -l)
+drained=$(sinfo -R -h | grep -c .)
+printf 'chaos: %d jobs: domains=%d virtiofsd=%d sockets=%d locks=%d overlays=%d lists=%d dirs=%d taps=%d leases=%d drained=%d wrong_state=%d\n' \
+	"$count" "$domains" "$virtiofsd" "$(files '*.sock')" "$(files '*.lock')" \
+	"$(files 'overlay.qcow2')" "$(files '*.res')" "$dirs" "$taps" "$leases" "$drained" "$wrong"
+for k in domains virtiofsd dirs taps leases drained wrong; do
+	expect_eq "no $k left" 0 "${!k}"
+done
+expect_eq "no socket, lock, overlay or resource list left" 0 \
+	"$(($(files '*.sock') + $(files '*.lock') + $(files 'overlay.qcow2') + $(files '*.res')))"
+summary
