@@ -72,7 +72,9 @@ trap cleanup EXIT
 node=$(hostname -s)
 ctl() { "$build/tools/ctl/hyperionctl" -c "$conf" "$@"; }
 as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
-job_state() { scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^JobState=//p'; }
+# Final states from jobcomp/filetxt: slurmctld forgets jobs MinJobAge after
+# they end, and a long run outlives that.
+job_state() { sed -n "s/^JobId=$1 .* JobState=\([A-Z_]*\) .*/\1/p" "$cluster/log/jobcomp.log" | tail -n 1; }
 running_vm() { virsh -c qemu:///system domstate "hyperion-$node-$1" 2>/dev/null | grep -qx running; }
 wait_for() { # SECONDS CMD...
 	local t=$(($1 * 5))
