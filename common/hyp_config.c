@@ -34,7 +34,7 @@ struct config_key {
 
 struct load_ctx {
 	struct hyp_config *cfg;
-	bool seen[16]; /* by index into config_keys */
+	bool seen[32]; /* by index into config_keys */
 };
 
 const char *hyp_domain_type_name(enum hyp_domain_type t)
@@ -53,6 +53,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->housekeeping_cpus);
 	free(cfg->hugepages_allowed);
 	free(cfg->hugepages_default);
+	free(cfg->console_keep_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -238,6 +239,30 @@ static int set_numa_bind(struct hyp_config *cfg, const char *key, const char *va
 	return hyp_parse_bool(key, value, &cfg->numa_bind, err);
 }
 
+static int set_keep_dir(struct hyp_config *cfg, const char *key, const char *value,
+                        hyp_error *err)
+{
+	return set_dir(&cfg->console_keep_dir, key, value, 4096, err);
+}
+
+static int set_keep_kib(struct hyp_config *cfg, const char *key, const char *value,
+                        hyp_error *err)
+{
+	return set_uint(&cfg->console_keep_kib, key, value, 1, 64 * 1024, err);
+}
+
+static int set_keep_days(struct hyp_config *cfg, const char *key, const char *value,
+                         hyp_error *err)
+{
+	return set_uint(&cfg->console_keep_days, key, value, 1, 3650, err);
+}
+
+static int set_keep_files(struct hyp_config *cfg, const char *key, const char *value,
+                          hyp_error *err)
+{
+	return set_uint(&cfg->console_keep_files, key, value, 1, 100000, err);
+}
+
 static const struct config_key config_keys[] = {
     {"libvirt_uri", set_libvirt_uri},
     {"domain_type", set_domain_type},
@@ -251,12 +276,16 @@ static const struct config_key config_keys[] = {
     {"hugepages_allowed", set_hugepages_allowed},
     {"hugepages", set_hugepages},
     {"numa_bind", set_numa_bind},
+    {"console_keep_dir", set_keep_dir},
+    {"console_keep_kib", set_keep_kib},
+    {"console_keep_days", set_keep_days},
+    {"console_keep_files", set_keep_files},
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static int unknown_key(const char *key, hyp_error *err)
 {
-	char known[512] = "";
+	char known[1024] = "";
 	for (size_t i = 0; i < NCONFIG_KEYS; i++)
 		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 		         i ? ", " : "", config_keys[i].name);
@@ -290,6 +319,9 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	cfg->boot_timeout_s = 60;
 	cfg->spare_exec_ports = 4;
 	cfg->numa_bind = true;
+	cfg->console_keep_kib = 256;
+	cfg->console_keep_days = 7;
+	cfg->console_keep_files = 100;
 	int r;
 	if ((r = set_string(&cfg->libvirt_uri, "qemu:///system", err)) < 0 ||
 	    (r = set_string(&cfg->state_dir, "/run/hyperion", err)) < 0 ||
@@ -297,7 +329,8 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->cpu_model, "host-passthrough", err)) < 0 ||
 	    (r = set_string(&cfg->housekeeping_cpus, "", err)) < 0 ||
 	    (r = set_hugepages_allowed(cfg, "hugepages_allowed", HYP_HUGEPAGE_NAMES, err)) < 0 ||
-	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0)
+	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0 ||
+	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
 		return r;
 	return 0;
 }

@@ -29,6 +29,11 @@ struct hyp_config {
 	char *hugepages_allowed;   /* hugepages_allowed = none,2M,1G: sizes users may ask for */
 	char *hugepages_default;   /* hugepages = none */
 	bool numa_bind; /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
+	/* console logs of guests that failed to boot (hyp_console.h) */
+	char *console_keep_dir;      /* console_keep_dir = /var/log/hyperion/consoles */
+	unsigned console_keep_kib;   /* console_keep_kib = 256: the last KiB of each */
+	unsigned console_keep_days;  /* console_keep_days = 7 */
+	unsigned console_keep_files; /* console_keep_files = 100 */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

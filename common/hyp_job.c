@@ -117,18 +117,27 @@ int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job,
 	return 0;
 }
 
-/* The agent never came up: keep the console's last lines for the error,
- * then release everything the job held. */
+/* The agent never came up: keep the console log for the admin and its
+ * last lines for the error, then release everything the job held. */
 static int fail_boot(struct hyp_vm_conn *conn, const struct hyp_job *job, hyp_error *err)
 {
-	_cleanup_free_ char *tail = NULL;
-	hyp_error ignored = {0};
+	_cleanup_free_ char *tail = NULL, *kept = NULL;
+	hyp_error ignored = {0}, e = *err;
+	const struct hyp_config *cfg = &job->cfg;
+	struct hyp_console_keep keep = {.dir = cfg->console_keep_dir,
+	                                .max_kib = cfg->console_keep_kib,
+	                                .max_age_days = cfg->console_keep_days,
+	                                .max_files = cfg->console_keep_files};
+	char name[HYP_NODE_NAME_MAX + 16];
+	snprintf(name, sizeof(name), "%s-%" PRIu32, job->spec.node, job->spec.job_id);
 	hyp_console_tail(job->spec.console_log, CONSOLE_LINES, &tail, &ignored);
-	hyp_vm_destroy(conn, &job->cfg, job->spec.node, job->spec.job_id, NULL, &ignored);
-	if (tail && *tail) {
-		hyp_error e = *err;
+	hyp_console_keep(job->spec.console_log, &keep, name, &kept, &ignored);
+	hyp_vm_destroy(conn, cfg, job->spec.node, job->spec.job_id, NULL, &ignored);
+	if (kept)
+		hyp_fail(err, e.code, "%s (console log kept in %s)%s%s", e.msg, kept,
+		         tail && *tail ? "; last console lines:\n" : "", tail ? tail : "");
+	else if (tail && *tail)
 		hyp_fail(err, e.code, "%s; last console lines:\n%s", e.msg, tail);
-	}
 	return -err->code;
 }
 

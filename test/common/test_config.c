@@ -136,10 +136,34 @@ static void expect_error(const char *text, const char *want)
 
 Test(config, unknown_key_lists_the_known_ones)
 {
-	expect_error("# comment\nstate_dir = /run/x\nlibvirt_url = qemu:///system\n",
-	             "3: unknown key 'libvirt_url' (known: libvirt_uri, domain_type, state_dir, "
-	             "vmm_reserve_mb, boot_timeout, images, spare_exec_ports, cpu_model, "
-	             "housekeeping_cpus, hugepages_allowed, hugepages, numa_bind)");
+	struct hyp_config cfg = {0};
+	hyp_error err = {0};
+	write_conf("# comment\nstate_dir = /run/x\nlibvirt_url = qemu:///system\n");
+	cr_assert_eq(hyp_config_load(path, &cfg, &err), -EINVAL);
+	char want[256];
+	snprintf(want, sizeof(want),
+	         "%s:3: unknown key 'libvirt_url' (known: libvirt_uri, domain_type, state_dir, "
+	         "vmm_reserve_mb, boot_timeout, images, ",
+	         path);
+	cr_expect(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
+	const char *keys[] = {"numa_bind", "console_keep_dir", "console_keep_files"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cr_expect(strstr(err.msg, keys[i]), "%s missing from: %s", keys[i], err.msg);
+	cr_expect_eq(err.msg[strlen(err.msg) - 1], ')', "the list is complete: %s", err.msg);
+}
+
+Test(config, console_keeping)
+{
+	struct hyp_config cfg = {0};
+	hyp_error err = {0};
+	write_conf("console_keep_dir = /srv/consoles\nconsole_keep_days = 30\n");
+	cr_assert_eq(hyp_config_load(path, &cfg, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(cfg.console_keep_dir, "/srv/consoles");
+	cr_expect_eq(cfg.console_keep_days, 30);
+	cr_expect_eq(cfg.console_keep_kib, 256);
+	cr_expect_eq(cfg.console_keep_files, 100);
+	hyp_config_free(&cfg);
+	expect_error("console_keep_kib = 0\n", "1: console_keep_kib: bad value '0' (allowed: a whole number from 1 to 65536)");
 }
 
 Test(config, bad_values_name_line_key_value_and_choices)
