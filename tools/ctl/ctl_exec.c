@@ -171,7 +171,7 @@ int command_exec(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 
 	char tool[PATH_MAX];
 	find_exec_tool(tool, sizeof(tool));
-	struct hyp_exec_request x = {.config_path = ctl->config_path,
+	struct hyp_exec_args x = {.config_path = ctl->config_path,
 	                             .job_id = job_id,
 	                             .node = node,
 	                             .argv = argv + optind,
