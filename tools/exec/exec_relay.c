@@ -164,8 +164,10 @@ static void set_polls(const struct relay *rl, struct pollfd *p)
 {
 	bool room = !exec_out_full(&rl->out[0]) && !exec_out_full(&rl->out[1]);
 	bool can_send = !rl->send_broken && hyp_chan_can_queue(rl->chan);
-	short sock = (room && !rl->recv_broken ? POLLIN : 0) |
-	             (!rl->send_broken && hyp_chan_has_output(rl->chan) ? POLLOUT : 0);
+	/* --script's file still to queue: woken when the socket takes more */
+	bool more = hyp_chan_has_output(rl->chan) || rl->s->script.fd >= 0;
+	short sock =
+	    (room && !rl->recv_broken ? POLLIN : 0) | (!rl->send_broken && more ? POLLOUT : 0);
 	/* stdin follows the whole of --script's file */
 	bool input = rl->stdin_open && !rl->eof_later && rl->s->script.fd < 0;
 	p[P_STDIN] = (struct pollfd){input && can_send ? STDIN_FILENO : -1, POLLIN, 0};
