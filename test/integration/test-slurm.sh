@@ -234,7 +234,7 @@ echo "export FROM_PROLOG=prolog-value"
 P
 chmod 755 "$work/prolog.sh"
 out=$(as_user srun --vm-image=default --task-prolog="$work/prolog.sh" \
-	sh -c 'echo "kernel=$(uname -r) var=$FROM_PROLOG"' 2>&1)
+	sh -c 'echo "kernel=$(uname -r) var=$FROM_PROLOG"' 2>/dev/null)
 expect_eq "srun --task-prolog: its print line starts the task's output" \
 	"line of the task prolog" "$(sed -n 1p <<<"$out")"
 expect_eq "... and its export reaches the task in the guest" "kernel=$kernel var=prolog-value" \
@@ -252,7 +252,7 @@ cp "$slurm_conf" "$tmp/slurm.conf.saved"
 echo "TaskProlog=$tmp/site-prolog.sh" >>"$slurm_conf"
 scontrol reconfigure && sleep 2
 out=$(as_user srun --vm-image=default --task-prolog="$work/prolog.sh" \
-	sh -c 'echo "site=$FROM_SITE user=$FROM_PROLOG"' 2>&1)
+	sh -c 'echo "site=$FROM_SITE user=$FROM_PROLOG"' 2>/dev/null)
 cp "$tmp/slurm.conf.saved" "$slurm_conf"
 scontrol reconfigure && sleep 2
 expect_eq "TaskProlog of slurm.conf, then --task-prolog: both print lines, in Slurm's order" \
@@ -260,15 +260,17 @@ expect_eq "TaskProlog of slurm.conf, then --task-prolog: both print lines, in Sl
 expect_eq "... and both exports reach the task in the guest" "site=site-value user=prolog-value" \
 	"$(sed -n 3p <<<"$out")"
 expect_eq "TMPDIR is what Slurm sets (/tmp when the user has none)" "/tmp" \
-	"$(as_user env -u TMPDIR srun --vm-image=default sh -c 'echo $TMPDIR' 2>&1)"
+	"$(as_user env -u TMPDIR srun --vm-image=default sh -c 'echo $TMPDIR' 2>/dev/null)"
 expect_eq "... and the user's own when there is one" "$work/tmpdir" \
-	"$(as_user env TMPDIR="$work/tmpdir" srun --vm-image=default sh -c 'echo $TMPDIR' 2>&1)"
+	"$(as_user env TMPDIR="$work/tmpdir" srun --vm-image=default sh -c 'echo $TMPDIR' 2>/dev/null)"
 expect_eq "ulimit -n 512 before srun: the task in the guest has 512" "512" \
-	"$(as_user bash -c 'ulimit -n 512; srun --vm-image=default sh -c "ulimit -n"' 2>&1)"
+	"$(as_user bash -c 'ulimit -n 512; srun --vm-image=default sh -c "ulimit -n"' 2>/dev/null)"
 expect_eq "... ulimit -s and -c too" "4096 0" \
-	"$(as_user bash -c 'ulimit -s 4096; ulimit -c 0; srun --vm-image=default sh -c "echo \$(ulimit -s) \$(ulimit -c)"' 2>&1)"
+	"$(as_user bash -c 'ulimit -s 4096; ulimit -c 0; srun --vm-image=default sh -c "echo \$(ulimit -s) \$(ulimit -c)"' 2>/dev/null)"
+expect_eq "a task with the default limits: the guest takes them all (no warning)" "" \
+	"$(as_user srun --vm-image=default true 2>&1 | grep RLIMIT)"
 expect_eq "umask 027 before srun: the task's umask in the guest" "0027" \
-	"$(as_user bash -c 'umask 027; srun --vm-image=default sh -c umask' 2>&1)"
+	"$(as_user bash -c 'umask 027; srun --vm-image=default sh -c umask' 2>/dev/null)"
 jid=$(as_user bash -c "ulimit -n 512; sbatch --parsable --wait --vm-image=default -o '$work/limits-%j.txt' --wrap 'ulimit -n'")
 expect_eq "ulimit -n 512 before sbatch: the batch script in the guest has 512" "512" \
 	"$(cat "$work/limits-${jid%%;*}.txt" 2>/dev/null)"
