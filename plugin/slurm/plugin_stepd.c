@@ -107,23 +107,19 @@ static bool is_batch_step(spank_t sp)
  * in an array of its own (job->argv is only {config path, config text}),
  * which SPANK does not expose, so such a task cannot be made hyperion-exec.
  * No SPANK item says "multi-prog"; the configuration text gives it away: a
- * second and last argument with lines, the first that counts starting with
- * a task rank or '*'.
+ * second and last argument with lines, the first that counts being a task
+ * rank list ("0-3,5" or "*") followed by blanks and a program.
  */
 static bool is_multi_prog(int argc, char **argv)
 {
 	if (argc != 2 || !strchr(argv[1], '\n'))
 		return false;
-	for (const char *p = argv[1]; *p;) {
-		if (isspace((unsigned char)*p)) {
-			p++;
-		} else if (*p == '#') {
-			p = strchrnul(p, '\n');
-		} else {
-			return isdigit((unsigned char)*p) || *p == '*';
-		}
-	}
-	return false;
+	const char *p = argv[1];
+	while (isspace((unsigned char)*p) || *p == '#') /* blank lines and comments */
+		p = *p == '#' ? strchrnul(p, '\n') : p + 1;
+	size_t ranks = strspn(p, "0123456789,-*");
+	return ranks > 0 && (p[ranks] == ' ' || p[ranks] == '\t') &&
+	       p[ranks + strspn(p + ranks, " \t")] > ' ';
 }
 
 static int set_task_env(spank_t sp, char **env)
