@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The forked child, from fork() to execve(): its own session, stdio, the
- * user's groups, gid and uid, umask, working directory, and the program,
- * looked up in the PATH of the environment the host sent. A failure is
+ * resource limits, the user's groups, gid and uid, umask, working directory,
+ * and the program, looked up in the PATH of the environment the host sent. A failure is
  * written to the report pipe (close-on-exec: end of file means execve
  * succeeded) and the child leaves through _exit, 127 when the program was
  * not found and 126 otherwise, as a shell would.
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +61,37 @@ static void setup_stdio(const struct agent_child *c)
 	for (int i = 0; i < 3; i++)
 		if (dup2(c->stdio[i], i) < 0)
 			fail(c, CHILD_TTY, errno);
+}
+
+static const char *const limit_names[HYP_EXEC_MAX_LIMITS] = {
+    "CPU",     "FSIZE", "DATA",  "STACK",      "CORE",     "RSS",  "NPROC",  "NOFILE",
+    "MEMLOCK", "AS",    "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME"};
+
+static void limit_text(char *buf, size_t size, uint64_t v)
+{
+	if (v == (uint64_t)RLIM_INFINITY)
+		snprintf(buf, size, "unlimited");
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+}
+
+/* The host task's limits, set while still root, so that a hard limit above
+ * the guest's default can be raised to the host's. One the kernel refuses
+ * is named on the command's stderr; the command runs anyway. */
+static void set_limits(const struct agent_child *c)
+{
+	for (uint32_t i = 0; i < c->req->nlimits; i++) {
+		const struct hyp_rlimit *l = &c->req->limits[i];
+		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
+		char soft[24], hard[24];
+		if (setrlimit((int)l->resource, &rl) == 0)
+			continue;
+		int error = errno;
+		limit_text(soft, sizeof(soft), l->soft);
+		limit_text(hard, sizeof(hard), l->hard);
+		dprintf(STDERR_FILENO, AGENT_PREFIX "RLIMIT_%s %s/%s not set: %s\n",
+		        limit_names[l->resource], soft, hard, strerror(error));
+	}
 }
 
 static void set_ids(const struct agent_child *c)
@@ -182,6 +215,7 @@ void agent_child_run(const struct agent_child *c)
 	reset_signals();
 	setsid();
 	setup_stdio(c);
+	set_limits(c);
 	set_ids(c);
 	umask(c->req->umask);
 	set_cwd(c);

@@ -50,6 +50,7 @@ static void on_child_exit(struct agent_session *s, int wstatus)
 	s->wstatus = wstatus;
 	agent_cmd_kill_rest(sid);
 	s->drain_until_ms = hyp_now_ms() + AGENT_DRAIN_MS;
+	agent_file_remove(&s->file, &s->exec.exec, s->cfg); /* its script has ended */
 	/* nobody reads its stdin any more */
 	hyp_buf_consume(&s->input, hyp_buf_pending(&s->input));
 	agent_cmd_close_in(&s->cmd);

@@ -31,9 +31,11 @@
 
 #include "agent_session.h"
 
-#define BIT(n)      (1u << (n))
-#define ANY_STATE   (BIT(SESSION_HELLO) | BIT(SESSION_READY) | BIT(SESSION_RUNNING))
-#define AFTER_HELLO (BIT(SESSION_READY) | BIT(SESSION_RUNNING))
+#define BIT(n) (1u << (n))
+#define ANY_STATE                                                                                  \
+	(BIT(SESSION_HELLO) | BIT(SESSION_READY) | BIT(SESSION_FILE) | BIT(SESSION_RUNNING))
+#define AFTER_HELLO (BIT(SESSION_READY) | BIT(SESSION_FILE) | BIT(SESSION_RUNNING))
+#define AFTER_EXEC  (BIT(SESSION_FILE) | BIT(SESSION_RUNNING))
 #define ANY_PORT    (BIT(AGENT_PORT_EXEC) | BIT(AGENT_PORT_CTL))
 #define EXEC_PORT   BIT(AGENT_PORT_EXEC)
 #define CTL_PORT    BIT(AGENT_PORT_CTL)
@@ -78,8 +80,10 @@ static void session_reset(struct agent_session *s)
 {
 	agent_cmd_kill(&s->cmd);
 	agent_cmd_close(&s->cmd);
+	agent_file_remove(&s->file, &s->exec.exec, s->cfg);
 	hyp_msg_clear(&s->exec);
 	s->exec.type = 0;
+	s->early_signals = 0;
 	hyp_buf_free(&s->input);
 	hyp_buf_consume(&s->chan.out, hyp_buf_pending(&s->chan.out));
 	s->input_eof = s->exited = false;
@@ -114,12 +118,49 @@ static int on_ping(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 	return 0;
 }
 
+/* The command could not start: ERROR, then EXIT 126 as a shell would. */
+static int not_started(struct agent_session *s, const hyp_error *err)
+{
+	struct hyp_msg exit = {.type = HYP_MSG_EXIT, .exit = {.code = 126}};
+
+	agent_session_fail(s, err);
+	agent_session_queue(s, &exit);
+	return 0;
+}
+
+/* The file is all there: it runs, and gets the signals sent meanwhile. */
+static int file_complete(struct agent_session *s, hyp_error *err)
+{
+	if (agent_file_finish(&s->file, &s->exec.exec, err) < 0)
+		return not_started(s, err);
+	agent_relay_start(s);
+	for (int signo = 1; signo <= 64 && s->state == SESSION_RUNNING; signo++)
+		if (s->early_signals & (1ULL << (signo - 1)))
+			agent_cmd_signal(&s->cmd, signo);
+	s->early_signals = 0;
+	return 0;
+}
+
 static int on_exec(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
 	s->exec = *msg; /* the request is the session's now */
 	msg->type = 0;
-	agent_relay_start(s);
-	return 0;
+	if (!(s->exec.exec.flags & HYP_EXEC_FILE)) {
+		agent_relay_start(s);
+		return 0;
+	}
+	if (agent_file_open(&s->file, &s->exec.exec, s->cfg, err) < 0)
+		return not_started(s, err);
+	s->state = SESSION_FILE;
+	return s->file.left ? 0 : file_complete(s, err);
+}
+
+static int on_file(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
+{
+	int r = agent_file_write(&s->file, msg->data.data, msg->data.len, err);
+	if (r < 0)
+		return r;
+	return s->file.left ? 0 : file_complete(s, err);
 }
 
 static int on_stdin(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
@@ -148,6 +189,8 @@ static int on_stdin_eof(struct agent_session *s, struct hyp_msg *msg, hyp_error 
 
 static int on_signal(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
+	if (s->state == SESSION_FILE)
+		s->early_signals |= 1ULL << (msg->signo - 1);
 	agent_cmd_signal(&s->cmd, (int)msg->signo);
 	return 0;
 }
@@ -155,6 +198,9 @@ static int on_signal(struct agent_session *s, struct hyp_msg *msg, hyp_error *er
 static int on_winch(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
 	struct winsize ws = {.ws_row = msg->winsize.rows, .ws_col = msg->winsize.cols};
+
+	s->exec.exec.rows = msg->winsize.rows; /* for a pty not open yet */
+	s->exec.exec.cols = msg->winsize.cols;
 
 	if (s->cmd.master >= 0) /* ignored outside TTY mode */
 		ioctl(s->cmd.master, TIOCSWINSZ, &ws);
@@ -190,8 +236,9 @@ static const struct handler {
     [HYP_MSG_EXEC] = {on_exec, BIT(SESSION_READY), EXEC_PORT},
     [HYP_MSG_STDIN] = {on_stdin, BIT(SESSION_RUNNING), EXEC_PORT},
     [HYP_MSG_STDIN_EOF] = {on_stdin_eof, BIT(SESSION_RUNNING), EXEC_PORT},
-    [HYP_MSG_SIGNAL] = {on_signal, BIT(SESSION_RUNNING), EXEC_PORT},
-    [HYP_MSG_WINCH] = {on_winch, BIT(SESSION_RUNNING), EXEC_PORT},
+    [HYP_MSG_SIGNAL] = {on_signal, AFTER_EXEC, EXEC_PORT},
+    [HYP_MSG_WINCH] = {on_winch, AFTER_EXEC, EXEC_PORT},
+    [HYP_MSG_FILE] = {on_file, BIT(SESSION_FILE), EXEC_PORT},
     [HYP_MSG_ERROR] = {on_error, ANY_STATE, ANY_PORT},
     [HYP_MSG_POWEROFF] = {on_poweroff, BIT(SESSION_READY), CTL_PORT},
 };
@@ -210,8 +257,12 @@ static int refuse(const struct agent_session *s, uint16_t type, hyp_error *err)
 		return hyp_fail(err, EPROTO, "%s frame before HELLO", name);
 	if (type == HYP_MSG_EXEC)
 		return hyp_fail(err, EPROTO, "a second %s frame", name);
+	if (type == HYP_MSG_FILE)
+		return hyp_fail(err, EPROTO, "%s frame without a file to receive", name);
 	if (s->state == SESSION_READY)
 		return hyp_fail(err, EPROTO, "%s frame before EXEC", name);
+	if (s->state == SESSION_FILE)
+		return hyp_fail(err, EPROTO, "%s frame before the file is complete", name);
 	return hyp_fail(err, EPROTO, "%s frame while a command runs", name);
 }
 
@@ -303,6 +354,7 @@ enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, in
 
 	s.cmd = (struct agent_cmd){
 	    .master = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .status_fd = -1};
+	s.file.fd = -1;
 	hyp_chan_init(&s.chan, fd);
 	for (;;) {
 		agent_relay_loop(&s);
@@ -312,6 +364,7 @@ enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, in
 	}
 	agent_cmd_kill(&s.cmd);
 	agent_cmd_close(&s.cmd);
+	agent_file_remove(&s.file, &s.exec.exec, cfg);
 	hyp_msg_clear(&s.exec);
 	hyp_buf_free(&s.input);
 	hyp_chan_free(&s.chan);

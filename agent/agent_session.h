@@ -67,7 +67,28 @@ struct agent_child_report {
 	int error; /* errno */
 };
 
-enum agent_session_state { SESSION_HELLO, SESSION_READY, SESSION_RUNNING, SESSION_DONE };
+/* agent_file.c: the file of an EXEC with HYP_EXEC_FILE, in the guest */
+struct agent_file {
+	int fd;        /* open for writing while FILE frames come; -1 */
+	char *path;    /* NULL when there is none */
+	uint64_t left; /* bytes still to come */
+};
+int agent_file_open(struct agent_file *f, const struct hyp_exec_request *req,
+                    const struct agent_config *cfg, hyp_error *err);
+int agent_file_write(struct agent_file *f, const uint8_t *data, size_t len, hyp_error *err);
+/* Close it and make it argv[0] of the request. */
+int agent_file_finish(struct agent_file *f, struct hyp_exec_request *req, hyp_error *err);
+void agent_file_remove(struct agent_file *f, const struct hyp_exec_request *req,
+                       const struct agent_config *cfg);
+
+/* SESSION_FILE: the EXEC came with HYP_EXEC_FILE, its FILE frames are coming */
+enum agent_session_state {
+	SESSION_HELLO,
+	SESSION_READY,
+	SESSION_FILE,
+	SESSION_RUNNING,
+	SESSION_DONE
+};
 
 /* How a session ended: by the agent (the host is still there), by the host
  * disconnecting, or by a signal telling the agent to stop. */
@@ -83,9 +104,11 @@ struct agent_session {
 	size_t chunk;         /* largest STDOUT/STDERR payload to send */
 	struct hyp_msg exec;  /* the EXEC request, while its command runs */
 	struct agent_cmd cmd; /* valid in SESSION_RUNNING */
-	struct hyp_buf input; /* STDIN not yet written to the command */
-	bool input_eof;       /* STDIN_EOF received */
-	bool exited;          /* the command was reaped: wstatus holds its status */
+	struct agent_file file;
+	uint64_t early_signals; /* bit n-1: SIGNAL n came before the command started */
+	struct hyp_buf input;   /* STDIN not yet written to the command */
+	bool input_eof;         /* STDIN_EOF received */
+	bool exited;            /* the command was reaped: wstatus holds its status */
 	int wstatus;
 	long long drain_until_ms;
 };

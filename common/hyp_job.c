@@ -96,15 +96,15 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	return hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
 }
 
-int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job,
-                    hyp_error *err)
+int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job, hyp_error *err)
 {
 	_cleanup_(hyp_job_free) struct hyp_job job = {0};
 	if (!req->job_id)
 		return hyp_fail(err, EINVAL, "job id 0 is not a job");
 	if (!req->memory_mb)
 		return hyp_fail(err, EINVAL,
-		                "job %" PRIu32 " has no memory allocation on this node: submit with "
+		                "job %" PRIu32
+		                " has no memory allocation on this node: submit with "
 		                "--mem or --mem-per-cpu",
 		                req->job_id);
 	int r = hyp_config_load(req->config_path, &job.cfg, err);
@@ -197,7 +197,8 @@ int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
 	char host[HYP_NODE_NAME_MAX + 1];
-	int r = node ? hyp_node_name_check(node, err) : hyp_node_name_default(host, sizeof(host), err);
+	int r =
+	    node ? hyp_node_name_check(node, err) : hyp_node_name_default(host, sizeof(host), err);
 	if (r >= 0)
 		r = hyp_config_load(config_path, &cfg, err);
 	if (r >= 0)
@@ -212,7 +213,7 @@ static int push(char **args, size_t *k, const char *s)
 	return (args[(*k)++] = strdup(s)) ? 0 : -ENOMEM;
 }
 
-int hyp_job_exec_argv(const struct hyp_exec_request *req, char ***ret_argv, hyp_error *err)
+int hyp_job_exec_argv(const struct hyp_exec_args *req, char ***ret_argv, hyp_error *err)
 {
 	if (req->argc < 1 || !req->argv || !req->node)
 		return hyp_fail(err, EINVAL, "no command to run in the VM");
@@ -236,4 +237,106 @@ int hyp_job_exec_argv(const struct hyp_exec_request *req, char ***ret_argv, hyp_
 		return hyp_fail(err, ENOMEM, "out of memory");
 	*ret_argv = steal_pointer(&args);
 	return 0;
+}
+
+/*
+ * The variables are trusted as they are: hyperion-exec runs as the job's
+ * user, who may set them to anything (a TaskProlog may even `unset` them).
+ * That selects nothing the user could not reach anyway: another job's exec
+ * sockets are mode 0600 of that job's user, so hyperion-exec can only ever
+ * talk to VMs of jobs of its own user, which that user may use as he likes.
+ */
+#define TASK_ARGV0  HYP_TASK_ENV_PREFIX "ARGV0"
+#define TASK_JOB    HYP_TASK_ENV_PREFIX "JOB"
+#define TASK_NODE   HYP_TASK_ENV_PREFIX "NODE"
+#define TASK_CONFIG HYP_TASK_ENV_PREFIX "CONFIG"
+#define TASK_SCRIPT HYP_TASK_ENV_PREFIX "SCRIPT"
+
+static int push_var(char **env, size_t *k, const char *name, const char *value)
+{
+	char *s;
+	if (asprintf(&s, "%s=%s", name, value) < 0)
+		return -ENOMEM;
+	env[(*k)++] = s;
+	return 0;
+}
+
+int hyp_job_task_env(const struct hyp_exec_args *req, char ***ret_env, hyp_error *err)
+{
+	if (req->argc < 1 || !req->argv || !req->node)
+		return hyp_fail(err, EINVAL, "no command to run in the VM");
+	char job[16];
+	snprintf(job, sizeof(job), "%" PRIu32, req->job_id);
+	_cleanup_strv_ char **env = calloc(6, sizeof(char *));
+	size_t k = 0;
+	int r = env ? 0 : -ENOMEM;
+	if (r >= 0)
+		r = push_var(env, &k, TASK_ARGV0, req->argv[0]);
+	if (r >= 0)
+		r = push_var(env, &k, TASK_JOB, job);
+	if (r >= 0)
+		r = push_var(env, &k, TASK_NODE, req->node);
+	if (r >= 0 && req->config_path)
+		r = push_var(env, &k, TASK_CONFIG, req->config_path);
+	if (r >= 0 && req->script)
+		r = push_var(env, &k, TASK_SCRIPT, "1");
+	if (r < 0)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	*ret_env = steal_pointer(&env);
+	return 0;
+}
+
+/* Remove every HYPERION_TASK_* variable: they are not the command's. */
+static void unset_task_vars(void)
+{
+	extern char **environ;
+	char name[64];
+	for (size_t i = 0; environ && environ[i];) {
+		const char *eq = strchr(environ[i], '=');
+		size_t len = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+		if (strncmp(environ[i], HYP_TASK_ENV_PREFIX, strlen(HYP_TASK_ENV_PREFIX)) != 0 ||
+		    len >= sizeof(name)) {
+			i++;
+			continue;
+		}
+		memcpy(name, environ[i], len);
+		name[len] = '\0';
+		unsetenv(name); /* environ[i] is now the next entry */
+	}
+}
+
+int hyp_job_task_argv(int argc, char **argv, char ***ret_argv, hyp_error *err)
+{
+	const char *argv0 = getenv(TASK_ARGV0), *job = getenv(TASK_JOB);
+	const char *node = getenv(TASK_NODE), *script = getenv(TASK_SCRIPT);
+	if (!argv0)
+		return 0;
+	char *end = NULL;
+	unsigned long id = job ? strtoul(job, &end, 10) : 0;
+	if (!argv0[0] || !node || !job || !job[0] || *end || id == 0 || id > UINT32_MAX)
+		return hyp_fail(err, EINVAL,
+		                "started for a Slurm task, but " HYP_TASK_ENV_PREFIX
+		                "* in the environment are incomplete or not valid");
+	_cleanup_strv_ char **cmd = calloc((size_t)(argc > 0 ? argc : 1) + 1, sizeof(char *));
+	if (!cmd)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	cmd[0] = (char *)argv0;
+	for (int i = 1; i < argc; i++)
+		cmd[i] = argv[i];
+	struct hyp_exec_args x = {.exec_path = argc > 0 ? argv[0] : "hyperion-exec",
+	                          .config_path = getenv(TASK_CONFIG),
+	                          .job_id = (uint32_t)id,
+	                          .node = node,
+	                          .script = script && strcmp(script, "1") == 0,
+	                          .argv = cmd,
+	                          .argc = argc > 0 ? argc : 1};
+	char **args = NULL;
+	int r = hyp_job_exec_argv(&x, &args, err);
+	/* cmd's strings are borrowed: only the array is freed */
+	free(steal_pointer(&cmd));
+	if (r < 0)
+		return r;
+	unset_task_vars();
+	*ret_argv = args;
+	return 1;
 }

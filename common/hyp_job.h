@@ -47,8 +47,7 @@ struct hyp_job {
 void hyp_job_free(struct hyp_job *job);
 
 /* Resolve a request into the VM it describes; touches nothing (dry runs). */
-int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job,
-                    hyp_error *err);
+int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job, hyp_error *err);
 
 enum {
 	HYP_JOB_WAIT_READY = 1 << 0, /* wait for the guest's control port */
@@ -68,8 +67,9 @@ int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
                  const struct hyp_release_ctx *log, hyp_error *err);
 
 /* The argv that runs a task's command in the job's VM through hyperion-exec
- * (NULL-terminated, every string malloc'd: free with hyp_strv_free). */
-struct hyp_exec_request {
+ * (NULL-terminated, every string malloc'd: free with hyp_strv_free). This is
+ * the one place that knows hyperion-exec's command line. */
+struct hyp_exec_args {
 	const char *exec_path; /* hyperion-exec */
 	const char *config_path;
 	uint32_t job_id;
@@ -78,6 +78,22 @@ struct hyp_exec_request {
 	char *const *argv;
 	int argc;
 };
-int hyp_job_exec_argv(const struct hyp_exec_request *req, char ***ret_argv, hyp_error *err);
+int hyp_job_exec_argv(const struct hyp_exec_args *req, char ***ret_argv, hyp_error *err);
+
+/*
+ * A Slurm task becomes hyperion-exec through Slurm's own final execve, after
+ * TaskProlog, --task-prolog, TMPDIR and the user's limits: the plugin puts
+ * exec_path in place of the task's argv[0] (the array cannot grow) and the
+ * rest of the command line in the task's environment, as these variables.
+ */
+#define HYP_TASK_ENV_PREFIX "HYPERION_TASK_"
+/* NAME=VALUE entries for req (NULL-terminated; free with hyp_strv_free). */
+int hyp_job_task_env(const struct hyp_exec_args *req, char ***ret_env, hyp_error *err);
+/*
+ * In hyperion-exec: 1 when it was started that way, with *ret_argv the
+ * command line it stands for (argv[1..] are the task's own arguments), and
+ * the HYPERION_TASK_* variables removed from the environment; 0 when not.
+ */
+int hyp_job_task_argv(int argc, char **argv, char ***ret_argv, hyp_error *err);
 
 #endif

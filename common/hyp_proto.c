@@ -25,6 +25,8 @@
 #define INVALID_ID        UINT32_MAX /* (uid_t)-1 means "leave unchanged" to setresuid() */
 #define NO_INDEX          UINT32_MAX
 #define EXEC_FIXED        20 /* flags, uid, gid, umask, rows, cols */
+#define RLIMIT_SIZE       20 /* resource, soft, hard */
+#define RESOURCE_MAX      15 /* Linux's RLIMIT_RTTIME, the last one */
 #define VARIABLE          (-1)
 
 static const struct {
@@ -44,6 +46,7 @@ static const struct {
     [HYP_MSG_EXIT] = {"EXIT", 6},
     [HYP_MSG_ERROR] = {"ERROR", VARIABLE},
     [HYP_MSG_POWEROFF] = {"POWEROFF", 0},
+    [HYP_MSG_FILE] = {"FILE", VARIABLE},
 };
 
 static bool type_known(uint16_t type)
@@ -58,7 +61,8 @@ const char *hyp_msg_type_name(uint16_t type)
 
 static bool is_data(uint16_t type)
 {
-	return type == HYP_MSG_STDIN || type == HYP_MSG_STDOUT || type == HYP_MSG_STDERR;
+	return type == HYP_MSG_STDIN || type == HYP_MSG_STDOUT || type == HYP_MSG_STDERR ||
+	       type == HYP_MSG_FILE;
 }
 
 /*
@@ -144,6 +148,38 @@ static int check_env(struct ctx *c, const struct hyp_exec_request *x)
 	return 0;
 }
 
+static int check_limits(struct ctx *c, const struct hyp_exec_request *x)
+{
+	uint32_t seen = 0;
+
+	if (x->nlimits > HYP_EXEC_MAX_LIMITS)
+		return bad(c, "nlimits %u exceeds the limit of %d", x->nlimits,
+		           HYP_EXEC_MAX_LIMITS);
+	for (uint32_t i = 0; i < x->nlimits; i++) {
+		const struct hyp_rlimit *l = &x->limits[i];
+		if (l->resource > RESOURCE_MAX)
+			return bad(c, "limits[%u]: resource %u is not in 0..%d", i, l->resource,
+			           RESOURCE_MAX);
+		if (seen & (1u << l->resource))
+			return bad(c, "limits[%u]: resource %u given twice", i, l->resource);
+		if (l->soft > l->hard)
+			return bad(c, "limits[%u]: soft limit above the hard one", i);
+		seen |= 1u << l->resource;
+	}
+	return 0;
+}
+
+static int check_file(struct ctx *c, const struct hyp_exec_request *x)
+{
+	if (!(x->flags & HYP_EXEC_FILE) && x->file_size)
+		return bad(c, "file_size %llu without the FILE flag",
+		           (unsigned long long)x->file_size);
+	if (x->file_size > HYP_EXEC_FILE_MAX)
+		return bad(c, "file_size %llu exceeds the limit of %llu",
+		           (unsigned long long)x->file_size, HYP_EXEC_FILE_MAX);
+	return 0;
+}
+
 static int check_exec(struct ctx *c, const struct hyp_exec_request *x)
 {
 	int r;
@@ -153,9 +189,9 @@ static int check_exec(struct ctx *c, const struct hyp_exec_request *x)
 	if (x->umask > UMASK_MAX)
 		return bad(c, "umask 0%o is not a permission mask", x->umask);
 	if ((r = check_ids(c, x)) < 0 || (r = check_cwd(c, x->cwd)) < 0 ||
-	    (r = check_argv(c, x)) < 0)
+	    (r = check_argv(c, x)) < 0 || (r = check_env(c, x)) < 0 || (r = check_limits(c, x)) < 0)
 		return r;
-	return check_env(c, x);
+	return check_file(c, x);
 }
 
 static int check_exit(struct ctx *c, const struct hyp_exit *e)
@@ -201,6 +237,7 @@ static int check_msg(struct ctx *c, const struct hyp_msg *msg, size_t data_max)
 	case HYP_MSG_STDIN:
 	case HYP_MSG_STDOUT:
 	case HYP_MSG_STDERR:
+	case HYP_MSG_FILE:
 		return check_data(c, msg, data_max);
 	case HYP_MSG_SIGNAL:
 		if (msg->signo < 1 || msg->signo > SIGNO_MAX)
@@ -228,6 +265,11 @@ static uint8_t *put_u16(uint8_t *p, uint16_t v)
 static uint8_t *put_u32(uint8_t *p, uint32_t v)
 {
 	return put_u16(put_u16(p, (uint16_t)(v >> 16)), (uint16_t)v);
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
+{
+	return put_u32(put_u32(p, (uint32_t)(v >> 32)), (uint32_t)v);
 }
 
 static uint8_t *put_str(uint8_t *p, const char *s)
@@ -261,7 +303,8 @@ static size_t payload_size(const struct hyp_msg *msg)
 
 	if (msg->type == HYP_MSG_EXEC)
 		return EXEC_FIXED + 4 + 4 * (size_t)x->ngroups + 4 + strlen(x->cwd) +
-		       strv_size(x->argv, x->argc) + strv_size(x->envp, x->envc);
+		       strv_size(x->argv, x->argc) + strv_size(x->envp, x->envc) + 4 +
+		       RLIMIT_SIZE * (size_t)x->nlimits + 8;
 	if (is_data(msg->type))
 		return msg->data.len;
 	if (msg->type == HYP_MSG_ERROR)
@@ -279,7 +322,12 @@ static void put_exec(uint8_t *p, const struct hyp_exec_request *x)
 		p = put_u32(p, x->groups[i]);
 	p = put_str(p, x->cwd);
 	p = put_strv(p, x->argv, x->argc);
-	put_strv(p, x->envp, x->envc);
+	p = put_strv(p, x->envp, x->envc);
+	p = put_u32(p, x->nlimits);
+	for (uint32_t i = 0; i < x->nlimits; i++)
+		p = put_u64(put_u64(put_u32(p, x->limits[i].resource), x->limits[i].soft),
+		            x->limits[i].hard);
+	put_u64(p, x->file_size);
 }
 
 static void put_payload(uint8_t *p, const struct hyp_msg *msg)
@@ -290,7 +338,7 @@ static void put_payload(uint8_t *p, const struct hyp_msg *msg)
 		break;
 	case HYP_MSG_PING:
 	case HYP_MSG_PONG:
-		put_u32(put_u32(p, (uint32_t)(msg->nonce >> 32)), (uint32_t)msg->nonce);
+		put_u64(p, msg->nonce);
 		break;
 	case HYP_MSG_EXEC:
 		put_exec(p, &msg->exec);
@@ -298,6 +346,7 @@ static void put_payload(uint8_t *p, const struct hyp_msg *msg)
 	case HYP_MSG_STDIN:
 	case HYP_MSG_STDOUT:
 	case HYP_MSG_STDERR:
+	case HYP_MSG_FILE:
 		memcpy(p, msg->data.data, msg->data.len);
 		break;
 	case HYP_MSG_SIGNAL:
@@ -350,6 +399,11 @@ static uint16_t get16(const uint8_t *p)
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
 /* The next n payload bytes of field what[idx], or NULL (err set). */
@@ -425,6 +479,24 @@ static int get_strv(struct ctx *c, char ***v, uint32_t *n, const char *count_nam
 	return 0;
 }
 
+/* Version 2's fields after env: the resource limits and the file's size. */
+static int get_exec_tail(struct ctx *c, struct hyp_exec_request *x)
+{
+	int r = get_count(c, &x->nlimits, "nlimits", HYP_EXEC_MAX_LIMITS, RLIMIT_SIZE);
+	const uint8_t *p;
+
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < x->nlimits; i++) {
+		p = take(c, RLIMIT_SIZE, "limits", i); /* counted above */
+		x->limits[i] = (struct hyp_rlimit){get32(p), get64(p + 4), get64(p + 12)};
+	}
+	if (!(p = take(c, 8, "file_size", NO_INDEX)))
+		return -EPROTO;
+	x->file_size = get64(p);
+	return 0;
+}
+
 static int get_exec(struct ctx *c, struct hyp_exec_request *x)
 {
 	const uint8_t *p = take(c, EXEC_FIXED, "the fixed fields", NO_INDEX);
@@ -445,9 +517,10 @@ static int get_exec(struct ctx *c, struct hyp_exec_request *x)
 	for (uint32_t i = 0; i < x->ngroups; i++)
 		x->groups[i] = get32(take(c, 4, "groups", i)); /* counted above */
 	if ((r = get_str(c, &x->cwd, HYP_PATH_MAX - 1, "cwd", NO_INDEX)) < 0 ||
-	    (r = get_strv(c, &x->argv, &x->argc, "argc", "argv", HYP_EXEC_MAX_ARGS)) < 0)
+	    (r = get_strv(c, &x->argv, &x->argc, "argc", "argv", HYP_EXEC_MAX_ARGS)) < 0 ||
+	    (r = get_strv(c, &x->envp, &x->envc, "envc", "env", HYP_EXEC_MAX_ENV)) < 0)
 		return r;
-	return get_strv(c, &x->envp, &x->envc, "envc", "env", HYP_EXEC_MAX_ENV);
+	return get_exec_tail(c, x);
 }
 
 /* Fixed-size payloads were sized by check_header() and read in place. */
@@ -466,6 +539,7 @@ static int get_payload(struct ctx *c, struct hyp_msg *m)
 	case HYP_MSG_STDIN:
 	case HYP_MSG_STDOUT:
 	case HYP_MSG_STDERR:
+	case HYP_MSG_FILE:
 		m->data.data = p;
 		m->data.len = c->left;
 		break;
@@ -475,7 +549,7 @@ static int get_payload(struct ctx *c, struct hyp_msg *m)
 		break;
 	case HYP_MSG_PING:
 	case HYP_MSG_PONG:
-		m->nonce = (uint64_t)get32(p) << 32 | get32(p + 4);
+		m->nonce = get64(p);
 		break;
 	case HYP_MSG_SIGNAL:
 		m->signo = get32(p);

@@ -21,7 +21,7 @@
 #include "hyp_buf.h"
 #include "hyp_error.h"
 
-#define HYP_PROTO_VERSION     1
+#define HYP_PROTO_VERSION     2
 #define HYP_FRAME_HEADER_SIZE 8
 #define HYP_FRAME_MAX_PAYLOAD (256 * 1024) /* whole exec request must fit */
 #define HYP_DATA_CHUNK        (32 * 1024)  /* largest stdio payload a sender emits */
@@ -30,6 +30,8 @@
 #define HYP_EXEC_MAX_GROUPS   1024
 #define HYP_PATH_MAX          4096
 #define HYP_MESSAGE_MAX       1024 /* text of an ERROR frame */
+#define HYP_EXEC_MAX_LIMITS   16   /* resource limits in an EXEC (Linux's RLIM_NLIMITS) */
+#define HYP_EXEC_FILE_MAX     (64ULL * 1024 * 1024) /* a file sent with an EXEC */
 
 /* virtio-serial port names (the guest finds them in /sys/class/virtio-ports) */
 #define HYP_PORT_CTL         "org.hyperion.ctl"
@@ -49,13 +51,21 @@ enum hyp_msg_type {
 	HYP_MSG_EXIT = 11,     /* guest -> host, last frame of a session */
 	HYP_MSG_ERROR = 12,    /* both ways */
 	HYP_MSG_POWEROFF = 13, /* host -> guest, control port only */
+	HYP_MSG_FILE = 14,     /* host -> guest, the file of an EXEC with HYP_EXEC_FILE */
 	/* 0x100-0x1ff reserved for requests that start in the guest (srun, squeue...) */
 };
 
 /* hyp_exec_request.flags */
 #define HYP_EXEC_TTY          (1u << 0) /* run on a pty; stderr is merged into it */
 #define HYP_EXEC_CWD_OPTIONAL (1u << 1) /* fall back to "/" if cwd is missing in the guest */
-#define HYP_EXEC_FLAGS_ALL    (HYP_EXEC_TTY | HYP_EXEC_CWD_OPTIONAL)
+#define HYP_EXEC_FILE         (1u << 2) /* argv[0] is a file that follows in FILE frames */
+#define HYP_EXEC_FLAGS_ALL    (HYP_EXEC_TTY | HYP_EXEC_CWD_OPTIONAL | HYP_EXEC_FILE)
+
+/* A resource limit; RLIM_INFINITY is UINT64_MAX on the wire as in Linux. */
+struct hyp_rlimit {
+	uint32_t resource; /* Linux's RLIMIT_* number, 0-15 */
+	uint64_t soft, hard;
+};
 
 struct hyp_hello {
 	uint32_t version;
@@ -75,6 +85,9 @@ struct hyp_exec_request {
 	uint32_t argc;
 	char **envp; /* envc entries "NAME=VALUE", NULL-terminated */
 	uint32_t envc;
+	uint32_t nlimits; /* set in the guest before the command runs */
+	struct hyp_rlimit limits[HYP_EXEC_MAX_LIMITS];
+	uint64_t file_size; /* HYP_EXEC_FILE: bytes of FILE data that follow */
 };
 
 struct hyp_exit {
@@ -89,7 +102,7 @@ struct hyp_msg {
 		struct hyp_hello hello;       /* HELLO */
 		uint64_t nonce;               /* PING, PONG */
 		struct hyp_exec_request exec; /* EXEC (owned, freed by hyp_msg_clear) */
-		struct {                      /* STDIN, STDOUT, STDERR */
+		struct {                      /* STDIN, STDOUT, STDERR, FILE */
 			const uint8_t *data;  /* borrowed from the encoder's caller */
 			size_t len;           /* or from the decoded buffer */
 		} data;

@@ -2,10 +2,11 @@
 /*
  * slurmstepd: the first step of a job on a node starts the node's VM (as
  * root, in init_post_opt); later steps find it running. Every task then
- * becomes hyperion-exec (as the user, in task_init), which runs the task's
- * command in the VM. This file only maps SPANK items onto the core's job
- * request (hyp_job.h).
+ * becomes hyperion-exec (as the user, through Slurm's own execve of the
+ * task, set up in task_init), which runs the task's command in the VM. This file only maps SPANK
+ * items onto the core's job request (hyp_job.h).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -101,31 +102,86 @@ static bool is_batch_step(spank_t sp)
 	       step == SLURM_BATCH_STEP;
 }
 
+/*
+ * srun --multi-prog: Slurm builds each task's argv from the configuration
+ * in an array of its own (job->argv is only {config path, config text}),
+ * which SPANK does not expose, so such a task cannot be made hyperion-exec.
+ * No SPANK item says "multi-prog"; the configuration text gives it away: a
+ * second and last argument with lines, the first that counts being a task
+ * rank list ("0-3,5" or "*") followed by blanks and a program.
+ */
+static bool is_multi_prog(int argc, char **argv)
+{
+	if (argc != 2 || !strchr(argv[1], '\n'))
+		return false;
+	const char *p = argv[1];
+	while (isspace((unsigned char)*p) || *p == '#') /* blank lines and comments */
+		p = *p == '#' ? strchrnul(p, '\n') : p + 1;
+	size_t ranks = strspn(p, "0123456789,-*");
+	return ranks > 0 && (p[ranks] == ' ' || p[ranks] == '\t') &&
+	       p[ranks + strspn(p + ranks, " \t")] > ' ';
+}
+
+static int set_task_env(spank_t sp, char **env)
+{
+	for (size_t i = 0; env[i]; i++) {
+		char *eq = strchr(env[i], '=');
+		*eq = '\0';
+		spank_err_t r = spank_setenv(sp, env[i], eq + 1, 1);
+		*eq = '=';
+		if (r != ESPANK_SUCCESS) {
+			fprintf(stderr, PLUGIN_LOG_PREFIX "setting %.*s: %s\n", (int)(eq - env[i]),
+			        env[i], spank_strerror(r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The task becomes hyperion-exec through Slurm's own final
+ * execve(task->argv[0], task->argv, job->env) in exec_task(), which comes
+ * after TaskProlog, --task-prolog, the TMPDIR set-up and set_user_limits():
+ * exec'ing here would skip them all. For a step without --multi-prog,
+ * task->argv is the very array S_JOB_ARGV returns; it cannot grow, so
+ * argv[0] is replaced by hyperion-exec's path and the rest of its command
+ * line travels in the task's environment (hyp_job_task_env). Slurm's
+ * xmalloc'd argv[0] is not freed: this task process only execs or exits.
+ */
 int plugin_stepd_task_init(spank_t sp)
 {
 	if (!plugin_image())
 		return 0;
-	struct hyp_exec_request x = {.exec_path = plugin.exec_path,
-	                             .config_path = plugin.config_path,
-	                             .node = plugin_node_name(),
-	                             /* the batch script is spooled on the host */
-	                             .script = is_batch_step(sp)};
-	char **argv = NULL, **env = NULL;
+	struct hyp_exec_args x = {.exec_path = plugin.exec_path,
+	                          .config_path = plugin.config_path,
+	                          .node = plugin_node_name(),
+	                          /* the batch script is spooled on the host */
+	                          .script = is_batch_step(sp)};
+	char **argv = NULL;
 	if (spank_get_item(sp, S_JOB_ID, &x.job_id) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_ARGV, &x.argc, &argv) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || x.argc < 1) {
+	    spank_get_item(sp, S_JOB_ARGV, &x.argc, &argv) != ESPANK_SUCCESS || x.argc < 1 ||
+	    !argv || !argv[0]) {
 		fprintf(stderr, PLUGIN_LOG_PREFIX "Slurm did not provide the task's command\n");
+		return -1;
+	}
+	if (is_multi_prog(x.argc, argv)) {
+		fprintf(stderr, PLUGIN_LOG_PREFIX "srun --multi-prog is not supported in a VM "
+		                                  "(--vm-image): run one srun per program\n");
 		return -1;
 	}
 	x.argv = argv;
 	hyp_error err = {0};
-	_cleanup_strv_ char **args = NULL;
-	if (hyp_job_exec_argv(&x, &args, &err) < 0) {
-		fprintf(stderr, PLUGIN_LOG_PREFIX "%s\n", err.msg);
+	_cleanup_strv_ char **env = NULL;
+	char *exec_path = strdup(plugin.exec_path);
+	if (!exec_path || hyp_job_task_env(&x, &env, &err) < 0) {
+		fprintf(stderr, PLUGIN_LOG_PREFIX "%s\n", exec_path ? err.msg : "out of memory");
+		free(exec_path);
 		return -1;
 	}
-	execve(plugin.exec_path, args, env);
-	fprintf(stderr, PLUGIN_LOG_PREFIX "executing '%s': %s\n", plugin.exec_path,
-	        strerror(errno));
-	return -1;
+	if (set_task_env(sp, env) < 0) {
+		free(exec_path);
+		return -1;
+	}
+	argv[0] = exec_path;
+	return 0;
 }

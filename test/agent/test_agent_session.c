@@ -204,11 +204,11 @@ Test(agent_session, another_version_is_refused_after_answering, .timeout = 30)
 {
 	struct agent a;
 	agent_start(&a, AGENT_PORT_EXEC);
-	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_HELLO, .hello = {2, HYP_FRAME_MAX_PAYLOAD}});
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_HELLO, .hello = {3, HYP_FRAME_MAX_PAYLOAD}});
 	struct hyp_msg m = recv_msg(&a);
 	cr_assert_eq(m.type, HYP_MSG_HELLO);
 	cr_expect_eq(m.hello.version, HYP_PROTO_VERSION);
-	expect_error(&a, EPROTONOSUPPORT, "protocol version 2 not supported");
+	expect_error(&a, EPROTONOSUPPORT, "protocol version 3 not supported");
 	agent_stop(&a);
 }
 

@@ -124,22 +124,71 @@ Test(job, no_node_means_this_host)
 Test(job, exec_argv_of_a_batch_step)
 {
 	char *const argv[] = {"/var/spool/slurmd/job00042/slurm_script", "arg one", NULL};
-	struct hyp_exec_request x = {.config_path = "/etc/h.conf",
-	                             .job_id = 42,
-	                             .node = "n7",
-	                             .script = true,
-	                             .argv = argv,
-	                             .argc = 2};
+	struct hyp_exec_args x = {.config_path = "/etc/h.conf",
+	                          .job_id = 42,
+	                          .node = "n7",
+	                          .script = true,
+	                          .argv = argv,
+	                          .argc = 2};
 	hyp_error err = {0};
 	_cleanup_strv_ char **args = NULL;
 	cr_assert_eq(hyp_job_exec_argv(&x, &args, &err), 0, "%s", err.msg);
-	const char *want[] = {"hyperion-exec", "--job",    "42", "--node",
-	                      "n7",            "--config", "/etc/h.conf", "--script",
-	                      "--",            argv[0],    "arg one",     NULL};
+	const char *want[] = {"hyperion-exec", "--job",    "42", "--node", "n7",      "--config",
+	                      "/etc/h.conf",   "--script", "--", argv[0],  "arg one", NULL};
 	for (size_t i = 0; want[i]; i++)
 		cr_expect_str_eq(args[i], want[i], "argv[%zu]", i);
 	cr_expect_null(args[11]);
 
 	x.argc = 0;
 	cr_expect_eq(hyp_job_exec_argv(&x, &args, &err), -EINVAL);
+}
+
+/* A Slurm task becomes hyperion-exec through Slurm's own execve: argv[0]
+ * replaced, the rest of hyperion-exec's command line in the environment. */
+Test(job, task_env_stands_for_the_exec_argv)
+{
+	char *const argv[] = {"/var/spool/slurmd/job00042/slurm_script", "arg one", NULL};
+	struct hyp_exec_args x = {.config_path = "/etc/h.conf",
+	                          .job_id = 42,
+	                          .node = "n7",
+	                          .script = true,
+	                          .argv = argv,
+	                          .argc = 2};
+	hyp_error err = {0};
+	_cleanup_strv_ char **env = NULL, **want = NULL, **got = NULL;
+	cr_assert_eq(hyp_job_task_env(&x, &env, &err), 0, "%s", err.msg);
+	cr_assert_eq(hyp_job_exec_argv(&x, &want, &err), 0, "%s", err.msg);
+	for (size_t i = 0; env[i]; i++)
+		cr_assert_eq(putenv(env[i]), 0);
+	setenv("HYPERION_TASK_OTHER", "x", 1);
+	setenv("KEPT", "1", 1);
+	char *task_argv[] = {"/usr/libexec/hyperion-exec", "arg one", NULL};
+	cr_assert_eq(hyp_job_task_argv(2, task_argv, &got, &err), 1, "%s", err.msg);
+	for (size_t i = 0; want[i] || got[i]; i++)
+		cr_expect_str_eq(got[i], want[i], "argv[%zu]", i);
+	extern char **environ;
+	for (char **e = environ; *e; e++)
+		cr_expect_neq(strncmp(*e, HYP_TASK_ENV_PREFIX, strlen(HYP_TASK_ENV_PREFIX)), 0,
+		              "'%s' is not the command's", *e);
+	cr_expect_str_eq(getenv("KEPT"), "1");
+	/* putenv'd strings belong to env: the environment no longer points there */
+	_cleanup_strv_ char **none = NULL;
+	cr_expect_eq(hyp_job_task_argv(2, task_argv, &none, &err), 0, "not a task any more");
+}
+
+Test(job, task_env_incomplete_is_refused)
+{
+	char *task_argv[] = {"/usr/libexec/hyperion-exec", NULL};
+	_cleanup_strv_ char **got = NULL;
+	hyp_error err = {0};
+	setenv("HYPERION_TASK_ARGV0", "hostname", 1);
+	setenv("HYPERION_TASK_JOB", "12x", 1);
+	setenv("HYPERION_TASK_NODE", "n1", 1);
+	cr_expect_eq(hyp_job_task_argv(1, task_argv, &got, &err), -EINVAL);
+	cr_expect(strstr(err.msg, "incomplete or not valid"), "%s", err.msg);
+	setenv("HYPERION_TASK_JOB", "12", 1);
+	cr_expect_eq(hyp_job_task_argv(1, task_argv, &got, &err), 1, "%s", err.msg);
+	cr_expect_str_eq(got[2], "12");
+	cr_expect_str_eq(got[5], "--");
+	cr_expect_str_eq(got[6], "hostname");
 }

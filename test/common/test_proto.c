@@ -32,7 +32,10 @@ static const struct hyp_msg samples[] = {
               .argv = argv_full,
               .argc = 4,
               .envp = env_full,
-              .envc = 3}},
+              .envc = 3,
+              .nlimits = 3,
+              .limits = {{7, 512, 4096}, {3, 8388608, UINT64_MAX}, {4, 0, 0}},
+              .file_size = HYP_EXEC_FILE_MAX}},
     {.type = HYP_MSG_EXEC, .exec = {.cwd = "/", .argv = argv_min, .argc = 1}},
     {.type = HYP_MSG_STDIN, .data = {bytes, sizeof(bytes)}},
     {.type = HYP_MSG_STDIN_EOF},
@@ -47,6 +50,7 @@ static const struct hyp_msg samples[] = {
     {.type = HYP_MSG_ERROR, .error = {ENOENT, "cwd '/nope' does not exist in the guest"}},
     {.type = HYP_MSG_ERROR, .error = {EIO, NULL}},
     {.type = HYP_MSG_POWEROFF},
+    {.type = HYP_MSG_FILE, .data = {bytes, sizeof(bytes)}},
 };
 #define N_SAMPLES (sizeof(samples) / sizeof(samples[0]))
 
@@ -69,6 +73,12 @@ static void assert_exec_eq(const struct hyp_exec_request *a, const struct hyp_ex
 	assert_strv_eq(a->argv, b->argv, a->argc);
 	cr_assert_eq(a->envc, b->envc);
 	assert_strv_eq(a->envp, b->envp, a->envc);
+	cr_assert_eq(a->nlimits, b->nlimits);
+	for (uint32_t i = 0; i < a->nlimits; i++)
+		cr_assert(a->limits[i].resource == b->limits[i].resource &&
+		          a->limits[i].soft == b->limits[i].soft &&
+		          a->limits[i].hard == b->limits[i].hard);
+	cr_assert_eq(a->file_size, b->file_size);
 }
 
 static void assert_msg_eq(const struct hyp_msg *a, const struct hyp_msg *b)
@@ -81,6 +91,7 @@ static void assert_msg_eq(const struct hyp_msg *a, const struct hyp_msg *b)
 	case HYP_MSG_STDIN:
 	case HYP_MSG_STDOUT:
 	case HYP_MSG_STDERR:
+	case HYP_MSG_FILE:
 		cr_assert_eq(a->data.len, b->data.len);
 		cr_assert_arr_eq(a->data.data, b->data.data, a->data.len);
 		return;
@@ -111,7 +122,8 @@ static void assert_msg_eq(const struct hyp_msg *a, const struct hyp_msg *b)
 
 static bool is_data_type(uint16_t type)
 {
-	return type == HYP_MSG_STDIN || type == HYP_MSG_STDOUT || type == HYP_MSG_STDERR;
+	return type == HYP_MSG_STDIN || type == HYP_MSG_STDOUT || type == HYP_MSG_STDERR ||
+	       type == HYP_MSG_FILE;
 }
 
 static void encode_ok(struct hyp_buf *buf, const struct hyp_msg *msg)
@@ -155,7 +167,7 @@ Test(proto, round_trip_every_message)
 
 Test(proto, every_type_has_a_name)
 {
-	for (uint16_t t = HYP_MSG_HELLO; t <= HYP_MSG_POWEROFF; t++)
+	for (uint16_t t = HYP_MSG_HELLO; t <= HYP_MSG_FILE; t++)
 		cr_assert_str_neq(hyp_msg_type_name(t), "unknown");
 	cr_assert_str_eq(hyp_msg_type_name(HYP_MSG_EXEC), "EXEC");
 	cr_assert_str_eq(hyp_msg_type_name(0), "unknown");
@@ -250,22 +262,22 @@ Test(proto, hello_check)
 {
 	hyp_error err = {0};
 	struct hyp_hello ok = {HYP_PROTO_VERSION, HYP_FRAME_MAX_PAYLOAD};
-	struct hyp_hello v2 = {2, HYP_FRAME_MAX_PAYLOAD};
+	struct hyp_hello v1 = {1, HYP_FRAME_MAX_PAYLOAD};
 	struct hyp_hello tiny = {HYP_PROTO_VERSION, 4096};
 	cr_assert_eq(hyp_hello_check(&ok, &err), 0);
-	cr_assert_eq(hyp_hello_check(&v2, &err), -EPROTONOSUPPORT);
-	cr_assert_str_eq(err.msg, "protocol version 2 not supported (this side speaks 1)");
+	cr_assert_eq(hyp_hello_check(&v1, &err), -EPROTONOSUPPORT);
+	cr_assert_str_eq(err.msg, "protocol version 1 not supported (this side speaks 2)");
 	cr_assert_eq(hyp_hello_check(&tiny, &err), -EPROTO);
 	cr_assert(strstr(err.msg, "4096"), "%s", err.msg);
 }
 
 Test(proto, hello_of_another_version_still_decodes)
 {
-	const uint8_t frame[] = {0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 2, 0, 4, 0, 0};
+	const uint8_t frame[] = {0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0};
 	struct hyp_msg m;
 	hyp_error err = {0};
 	cr_assert_eq(hyp_msg_decode(frame, sizeof(frame), &m, &err), 16);
-	cr_assert(m.hello.version == 2 && m.hello.max_payload == 0x40000);
+	cr_assert(m.hello.version == 3 && m.hello.max_payload == 0x40000);
 	cr_assert_lt(hyp_hello_check(&m.hello, &err), 0);
 }
 
@@ -291,6 +303,12 @@ static void raw_u32(struct raw *r, uint32_t v)
 {
 	raw_u16(r, v >> 16);
 	raw_u16(r, v);
+}
+
+static void raw_u64(struct raw *r, uint64_t v)
+{
+	raw_u32(r, v >> 32);
+	raw_u32(r, v);
 }
 
 static void raw_mem(struct raw *r, const void *p, size_t n)
@@ -371,6 +389,8 @@ static struct raw *exec_with(const char *cwd, const char *arg0, const char *env0
 	raw_u32(r, env0 ? 1 : 0);
 	if (env0)
 		raw_str(r, env0);
+	raw_u32(r, 0); /* nlimits */
+	raw_u64(r, 0); /* file_size */
 	return r;
 }
 
@@ -477,7 +497,7 @@ Test(proto_bad, exec_strings)
 Test(proto_bad, exec_embedded_nul)
 {
 	struct raw *r = exec_with("/", "x", "A=1");
-	r->b[r->n - 2] = '\0'; /* "A\0" + "1" */
+	r->b[r->n - 12 - 2] = '\0'; /* "A\0" + "1", before nlimits and file_size */
 	expect_bad(r, HYP_MSG_EXEC, 0, "env[0] contains a NUL byte");
 	r = exec_with("/tmp", "x", NULL);
 	r->b[HYP_FRAME_HEADER_SIZE + 20 + 4 + 4 + 2] = '\0'; /* "/t\0p" */
@@ -496,8 +516,8 @@ Test(proto_bad, exec_embedded_nul)
 Test(proto_bad, exec_fields)
 {
 	struct raw *r = exec_with("/", "x", NULL);
-	r->b[HYP_FRAME_HEADER_SIZE + 3] = 0x05; /* TTY | 0x4 */
-	expect_bad(r, HYP_MSG_EXEC, 0, "unknown flags 0x4");
+	r->b[HYP_FRAME_HEADER_SIZE + 3] = 0x09; /* TTY | 0x8 */
+	expect_bad(r, HYP_MSG_EXEC, 0, "unknown flags 0x8");
 
 	r = exec_with("/", "x", NULL);
 	memset(r->b + HYP_FRAME_HEADER_SIZE + 4, 0xff, 4); /* uid (uid_t)-1 */
@@ -513,6 +533,8 @@ Test(proto_bad, exec_fields)
 	raw_u32(r, 1);
 	raw_str(r, "x");
 	raw_u32(r, 0);
+	raw_u32(r, 0);
+	raw_u64(r, 0);
 	expect_bad(r, HYP_MSG_EXEC, 0, "groups[0] is missing or not valid");
 
 	r = exec_head();
@@ -523,12 +545,117 @@ Test(proto_bad, exec_fields)
 	expect_bad(r, HYP_MSG_EXEC, 0, "the fixed fields runs past the end");
 
 	r = exec_with("/", "x", NULL);
-	r->b[HYP_FRAME_HEADER_SIZE + 20 + 4 + 4 + 1 + 4 + 3] = 9; /* argv[0] claims 9 bytes */
+	r->b[HYP_FRAME_HEADER_SIZE + 20 + 4 + 4 + 1 + 4 + 3] = 21; /* argv[0] claims 21 bytes */
 	expect_bad(r, HYP_MSG_EXEC, 0, "argv[0] runs past the end of the payload");
 
 	r = exec_with("/", "x", NULL);
 	raw_u8(r, 'z');
 	expect_bad(r, HYP_MSG_EXEC, 0, "trailing");
+}
+
+/* no groups, cwd "/", argv {"x"}, no env; then the tail as given */
+static struct raw *exec_tail(uint32_t flags, uint32_t nlimits)
+{
+	struct raw *r = exec_head();
+	r->b[HYP_FRAME_HEADER_SIZE + 3] = (uint8_t)flags;
+	raw_u32(r, 0);
+	raw_str(r, "/");
+	raw_u32(r, 1);
+	raw_str(r, "x");
+	raw_u32(r, 0);
+	raw_u32(r, nlimits);
+	return r;
+}
+
+static void raw_limit(struct raw *r, uint32_t resource, uint64_t soft, uint64_t hard)
+{
+	raw_u32(r, resource);
+	raw_u64(r, soft);
+	raw_u64(r, hard);
+}
+
+Test(proto_bad, exec_limits_and_file)
+{
+	struct raw *r = exec_tail(0, 17);
+	expect_bad(r, HYP_MSG_EXEC, 0, "nlimits 17 exceeds the limit of 16");
+	r = exec_tail(0, 2);
+	raw_limit(r, 7, 1, 2);
+	raw_u64(r, 0);
+	expect_bad(r, HYP_MSG_EXEC, 0, "nlimits 2 does not fit in the 28 bytes left");
+	r = exec_tail(0, 1);
+	raw_limit(r, 16, 1, 2);
+	raw_u64(r, 0);
+	expect_bad(r, HYP_MSG_EXEC, 0, "limits[0]: resource 16 is not in 0..15");
+	r = exec_tail(0, 2);
+	raw_limit(r, 7, 1, 2);
+	raw_limit(r, 7, 1, 2);
+	raw_u64(r, 0);
+	expect_bad(r, HYP_MSG_EXEC, 0, "limits[1]: resource 7 given twice");
+	r = exec_tail(0, 1);
+	raw_limit(r, 3, 5, 4);
+	raw_u64(r, 0);
+	expect_bad(r, HYP_MSG_EXEC, 0, "limits[0]: soft limit above the hard one");
+	r = exec_tail(0, 1);
+	raw_limit(r, 3, 5, UINT64_MAX);
+	raw_u64(r, 0);
+	expect_good(r, HYP_MSG_EXEC);
+
+	r = exec_tail(0, 0);
+	raw_u64(r, 10);
+	expect_bad(r, HYP_MSG_EXEC, 0, "file_size 10 without the FILE flag");
+	r = exec_tail(HYP_EXEC_FILE, 0);
+	raw_u64(r, HYP_EXEC_FILE_MAX + 1);
+	expect_bad(r, HYP_MSG_EXEC, 0, "file_size 67108865 exceeds the limit of 67108864");
+	r = exec_tail(HYP_EXEC_FILE, 0);
+	raw_u32(r, 0); /* file_size cut short */
+	expect_bad(r, HYP_MSG_EXEC, 0, "file_size runs past the end of the payload");
+	r = exec_tail(HYP_EXEC_FILE, 0);
+	raw_u64(r, 0);
+	expect_good(r, HYP_MSG_EXEC);
+	expect_bad(frame_begin(), HYP_MSG_FILE, 0, "frame type 14 (FILE): no data");
+}
+
+/* A 4 MiB file of any bytes, NUL included, survives FILE frames as a
+ * sender cuts it and a receiver reassembles it. */
+Test(proto, file_of_four_mib_round_trips)
+{
+	size_t size = 4 * 1024 * 1024, off = 0, got = 0;
+	uint8_t *file = malloc(size), *back = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		file[i] = (uint8_t)(i * 2654435761u >> 13);
+	file[0] = '\0';
+	file[size / 2] = '\0';
+	char *argv[] = {"/var/spool/slurmd/job00042/slurm_script", NULL};
+	struct hyp_msg exec = {
+	    .type = HYP_MSG_EXEC,
+	    .exec = {
+	        .flags = HYP_EXEC_FILE, .cwd = "/", .argv = argv, .argc = 1, .file_size = size}};
+	struct hyp_buf buf = {0};
+	encode_ok(&buf, &exec);
+	for (; off < size; off += HYP_DATA_CHUNK) {
+		size_t n = size - off < HYP_DATA_CHUNK ? size - off : HYP_DATA_CHUNK;
+		encode_ok(&buf, &(struct hyp_msg){.type = HYP_MSG_FILE, .data = {file + off, n}});
+	}
+	struct hyp_msg m;
+	hyp_error err = {0};
+	ssize_t n = hyp_msg_decode(buf.data, buf.len, &m, &err);
+	cr_assert_gt(n, 0, "%s", err.msg);
+	cr_assert(m.type == HYP_MSG_EXEC && (m.exec.flags & HYP_EXEC_FILE));
+	cr_assert_eq(m.exec.file_size, size);
+	hyp_msg_clear(&m);
+	for (size_t at = (size_t)n; at < buf.len; at += (size_t)n) {
+		n = hyp_msg_decode(buf.data + at, buf.len - at, &m, &err);
+		cr_assert_gt(n, 0, "%s", err.msg);
+		cr_assert_eq(m.type, HYP_MSG_FILE);
+		cr_assert_leq(got + m.data.len, size);
+		memcpy(back + got, m.data.data, m.data.len);
+		got += m.data.len;
+	}
+	cr_assert_eq(got, size);
+	cr_assert_arr_eq(back, file, size);
+	hyp_buf_free(&buf);
+	free(file);
+	free(back);
 }
 
 Test(proto_bad, values)
@@ -637,6 +764,13 @@ Test(proto_encode, refuses_bad_exec)
 	m.exec.ngroups = 0;
 	m.exec.flags = 0x80;
 	expect_refused(&m, EINVAL, "unknown flags 0x80");
+	m.exec.flags = 0;
+	m.exec.file_size = 1;
+	expect_refused(&m, EINVAL, "file_size 1 without the FILE flag");
+	m.exec.file_size = 0;
+	m.exec.nlimits = 1;
+	m.exec.limits[0] = (struct hyp_rlimit){7, 2, 1};
+	expect_refused(&m, EINVAL, "soft limit above the hard one");
 	free(many);
 }
 

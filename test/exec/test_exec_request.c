@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ static void build(const struct exec_opts *o, bool tty, struct hyp_msg *ret)
 	hyp_error err = {0};
 	struct hyp_buf buf = {0};
 	struct hyp_msg back;
-	cr_assert_eq(exec_request_build(o, tty, ret, &err), 0, "%s", err.msg);
+	cr_assert_eq(exec_request_build(o, tty, 0, ret, &err), 0, "%s", err.msg);
 	cr_assert_eq(ret->type, HYP_MSG_EXEC);
 	cr_assert_eq(hyp_msg_encode(&buf, ret, &err), 0, "%s", err.msg);
 	cr_assert_eq(hyp_msg_decode(buf.data, buf.len, &back, &err), (ssize_t)buf.len, "%s",
@@ -171,7 +172,7 @@ Test(exec_request, cwd_relative_with_the_current_directory_gone)
 	cr_expect(m.exec.flags & HYP_EXEC_CWD_OPTIONAL);
 	hyp_msg_clear(&m);
 	o.cwd = "rel";
-	cr_expect_eq(exec_request_build(&o, false, &m, &err), -EINVAL);
+	cr_expect_eq(exec_request_build(&o, false, 0, &m, &err), -EINVAL);
 	cr_expect_str_eq(err.msg, "--cwd 'rel' is relative and the current directory is unknown");
 }
 
@@ -192,36 +193,54 @@ Test(exec_request, argv_is_copied)
 	hyp_msg_clear(&m);
 }
 
-Test(exec_request, script_becomes_a_loader)
+Test(exec_request, script_is_a_file_that_follows)
 {
-	char path[] = "/tmp/test_exec_request_script.XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, "#!/bin/sh\necho hi\n", 18), 18);
-	close(fd);
-	char *argv[] = {path, "a1", NULL};
-	struct exec_opts o = opts();
-	struct hyp_msg m;
-	o.argv = argv;
-	o.argc = 2;
-	o.script = true;
-	build(&o, false, &m);
-	unlink(path);
-	cr_assert_eq(m.exec.argc, 7);
-	cr_expect_str_eq(m.exec.argv[0], "/bin/sh");
-	cr_expect_str_eq(m.exec.argv[5], "#!/bin/sh\necho hi\n");
-	cr_expect_str_eq(m.exec.argv[6], "a1");
-	hyp_msg_clear(&m);
-}
-
-Test(exec_request, missing_script_fails)
-{
-	char *argv[] = {"/nonexistent/job.sh", NULL};
+	char *argv[] = {"/var/spool/slurmd/job00042/slurm_script", "a1", NULL};
 	struct exec_opts o = opts();
 	struct hyp_msg m;
 	hyp_error err = {0};
 	o.argv = argv;
+	o.argc = 2;
 	o.script = true;
-	cr_expect_eq(exec_request_build(&o, false, &m, &err), -ENOENT);
-	cr_expect_str_eq(err.msg, "batch script '/nonexistent/job.sh': No such file or directory");
+	cr_assert_eq(exec_request_build(&o, false, 4194304, &m, &err), 0, "%s", err.msg);
+	cr_expect(m.exec.flags & HYP_EXEC_FILE);
+	cr_expect_eq(m.exec.file_size, 4194304);
+	cr_assert_eq(m.exec.argc, 2);
+	cr_expect_str_eq(m.exec.argv[0], argv[0]);
+	cr_expect_str_eq(m.exec.argv[1], "a1");
+	hyp_msg_clear(&m);
+}
+
+Test(exec_request, limits_and_umask_are_this_process_s)
+{
+	struct rlimit nofile, stack;
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	getrlimit(RLIMIT_STACK, &stack);
+	struct rlimit lower = {.rlim_cur = nofile.rlim_cur > 512 ? 512 : nofile.rlim_cur,
+	                       .rlim_max = nofile.rlim_max};
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lower), 0);
+	mode_t old = umask(027);
+	struct exec_opts o = opts();
+	struct hyp_msg m;
+	build(&o, false, &m);
+	umask(old);
+	setrlimit(RLIMIT_NOFILE, &nofile);
+	cr_expect_eq(m.exec.umask, 027);
+	cr_assert_eq(m.exec.nlimits, 10, "the limits Slurm propagates");
+	bool seen_nofile = false, seen_stack = false;
+	for (uint32_t i = 0; i < m.exec.nlimits; i++) {
+		const struct hyp_rlimit *l = &m.exec.limits[i];
+		if (l->resource == RLIMIT_NOFILE) {
+			seen_nofile = true;
+			cr_expect_eq(l->soft, lower.rlim_cur);
+			cr_expect_eq(l->hard, lower.rlim_max);
+		} else if (l->resource == RLIMIT_STACK) {
+			seen_stack = true;
+			cr_expect_eq(l->soft, stack.rlim_cur);
+		}
+	}
+	cr_expect(seen_nofile && seen_stack);
+	cr_expect_eq(m.exec.file_size, 0);
+	cr_expect_not(m.exec.flags & HYP_EXEC_FILE);
+	hyp_msg_clear(&m);
 }

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool is_data(uint16_t type)
 {
-	return type == HYP_MSG_STDIN || type == HYP_MSG_STDOUT || type == HYP_MSG_STDERR;
+	return type == HYP_MSG_STDIN || type == HYP_MSG_STDOUT || type == HYP_MSG_STDERR ||
+	       type == HYP_MSG_FILE;
 }
 
 static void check_reencode(const uint8_t *frame, size_t len, const struct hyp_msg *m)

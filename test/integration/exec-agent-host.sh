@@ -1,7 +1,8 @@
 #!/bin/bash
 # hyperion-exec against hyperion-agent in its development mode (--listen: a
 # unix socket on the host instead of a virtio-serial port), without a VM:
-# port claiming, stdio, exit statuses, signals, tty mode, timeouts.
+# port claiming, stdio, exit statuses, signals, tty mode, timeouts, batch
+# scripts of any size, resource limits and umask, and the Slurm task mode.
 # The same checks against real guests are in test-vm.sh.
 #
 # usage: exec-agent-host.sh [BUILD_DIR]   (default: build; builds nothing)
@@ -139,6 +140,51 @@ expect_eq "--script sends a host file and runs it with its arguments" "script a 
   echo 'echo big $#'; } >"$tmp/big.sh"
 expect_eq "... a script larger than one argument ($(stat -c %s "$tmp/big.sh") bytes)" "big 1" \
 	"$(hx --script -- "$tmp/big.sh" x </dev/null)"
+# script_of SIZE FILE: a script that prints its checksum and its own path,
+# then SIZE bytes in all, a NUL byte and random ones it never reaches.
+script_of() {
+	{ printf '#!/bin/sh\nsha256sum <"$0" | cut -d" " -f1\necho "$0"\nexit 0\n'; printf '\0'
+	  head -c "$1" /dev/urandom; } | head -c "$1" >"$2"
+}
+for size in 1M 4M; do
+	script_of "$size" "$tmp/s$size.sh"
+	want=$(sha256sum <"$tmp/s$size.sh" | cut -d' ' -f1)
+	out=$(TMPDIR="$tmp" hx --script -- "$tmp/s$size.sh" </dev/null 2>&1 || true)
+	expect_eq "a $size script with NUL bytes arrives intact (checksum inside)" "$want" \
+		"$(sed -n 1p <<<"$out")"
+	copy=$(sed -n 2p <<<"$out")
+	expect_match "... its copy lies in the task's TMPDIR" "^$tmp/hyperion-file\.[A-Za-z0-9]{6}$" "$copy"
+	[ -n "$copy" ] && [ ! -e "$copy" ] && pass "... and is gone once it ended" ||
+		fail "... and is gone once it ended ($copy)"
+done
+expect_eq "ulimit -n 512 before hyperion-exec is the command's" "512" \
+	"$(ulimit -n 512; hx -- sh -c 'ulimit -n' </dev/null)"
+expect_eq "... soft and hard (ulimit -Sn 256 -Hn 300)" "256 300" \
+	"$(ulimit -Sn 256; ulimit -Hn 300; hx -- sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)' </dev/null)"
+expect_eq "... and umask 027 with it" "512 0027" \
+	"$(ulimit -n 512; umask 027; hx -- sh -c 'echo $(ulimit -n) $(umask)' </dev/null)"
+expect_eq "... and ulimit -s, -c" "4096 0" \
+	"$(ulimit -s 4096; ulimit -c 0; hx -- sh -c 'echo $(ulimit -s) $(ulimit -c)' </dev/null)"
+
+echo "== as a Slurm task (the options in HYPERION_TASK_*, argv[0] replaced)"
+printf 'state_dir = %s\nboot_timeout = 10\n' "$state" >"$tmp/hyperion.conf"
+task() { # task ARGV0 ARG...: as Slurm's execve after the plugin's task_init
+	env HYPERION_TASK_ARGV0="$1" HYPERION_TASK_JOB=$job HYPERION_TASK_NODE="$node" \
+		HYPERION_TASK_CONFIG="$tmp/hyperion.conf" "$exec_tool" "${@:2}"
+}
+expect_eq "the task's own arguments, options of hyperion-exec's included" "zero --job -c x" \
+	"$(task sh -c 'echo $0 "$@"' zero --job -c x </dev/null 2>&1)"
+expect_eq "its control variables are not the command's" "0" \
+	"$(task sh -c 'env | grep -c ^HYPERION_TASK_' </dev/null 2>&1 || true)"
+expect_eq "what a TaskProlog exported is" "from-prolog" \
+	"$(FROM_PROLOG=from-prolog task sh -c 'echo $FROM_PROLOG' </dev/null 2>&1)"
+script_of 1M "$tmp/task.sh"
+expect_eq "a batch step's script (HYPERION_TASK_SCRIPT=1)" \
+	"$(sha256sum <"$tmp/task.sh" | cut -d' ' -f1)" \
+	"$(HYPERION_TASK_SCRIPT=1 task "$tmp/task.sh" </dev/null 2>&1 | sed -n 1p)"
+out=$(env HYPERION_TASK_ARGV0=sh HYPERION_TASK_NODE="$node" "$exec_tool" -c true 2>&1 </dev/null || true)
+expect_match "incomplete control variables: a clear message" \
+	"^hyperion-exec: started for a Slurm task, but HYPERION_TASK_\* in the environment are incomplete" "$out"
 
 echo "== signals"
 "${HX[@]}" -- sleep 1000 </dev/null &

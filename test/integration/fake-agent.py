@@ -52,7 +52,7 @@ def main():
     if mode == 'hello-error':
         conn.sendall(error(arg))
     else:
-        conn.sendall(frame(HELLO, struct.pack('>II', 1, 262144)))
+        conn.sendall(frame(HELLO, struct.pack('>II', 2, 262144)))  # protocol version 2
         while read_frame(conn)[0] != EXEC:
             pass
         if mode == 'exit-signal':

@@ -227,6 +227,76 @@ scancel "$jid" 2>/dev/null
 check "... and once the job is cancelled, its epilog leaves nothing" wait_nothing_left "$jid" 30
 for _ in $(seq 30); do [ "$(node_state)" = idle ] && break; sleep 1; done
 
+echo "== Slurm's per-task set-up reaches the guest (prologs, TMPDIR, limits, umask, scripts)"
+cat >"$work/prolog.sh" <<'P'
+#!/bin/sh
+echo "print line of the task prolog"
+echo "export FROM_PROLOG=prolog-value"
+P
+chmod 755 "$work/prolog.sh"
+out=$(as_user srun --vm-image=default --task-prolog="$work/prolog.sh" \
+	sh -c 'echo "kernel=$(uname -r) var=$FROM_PROLOG"' 2>/dev/null)
+expect_eq "srun --task-prolog: its print line starts the task's output" \
+	"line of the task prolog" "$(sed -n 1p <<<"$out")"
+expect_eq "... and its export reaches the task in the guest" "kernel=$kernel var=prolog-value" \
+	"$(sed -n 2p <<<"$out")"
+# TaskProlog in slurm.conf (cluster-up has no option for it): added, then
+# taken out again, each time with scontrol reconfigure.
+slurm_conf=$(readlink -f /etc/slurm/slurm.conf)
+cat >"$tmp/site-prolog.sh" <<'P'
+#!/bin/sh
+echo "print site prolog"
+echo "export FROM_SITE=site-value"
+P
+chmod 755 "$tmp/site-prolog.sh"
+cp "$slurm_conf" "$tmp/slurm.conf.saved"
+echo "TaskProlog=$tmp/site-prolog.sh" >>"$slurm_conf"
+scontrol reconfigure && sleep 2
+out=$(as_user srun --vm-image=default --task-prolog="$work/prolog.sh" \
+	sh -c 'echo "site=$FROM_SITE user=$FROM_PROLOG"' 2>/dev/null)
+cp "$tmp/slurm.conf.saved" "$slurm_conf"
+scontrol reconfigure && sleep 2
+expect_eq "TaskProlog of slurm.conf, then --task-prolog: both print lines, in Slurm's order" \
+	"site prolog|line of the task prolog" "$(sed -n '1p;2p' <<<"$out" | paste -sd'|')"
+expect_eq "... and both exports reach the task in the guest" "site=site-value user=prolog-value" \
+	"$(sed -n 3p <<<"$out")"
+expect_eq "TMPDIR is what Slurm sets (/tmp when the user has none)" "/tmp" \
+	"$(as_user env -u TMPDIR srun --vm-image=default sh -c 'echo $TMPDIR' 2>/dev/null)"
+expect_eq "... and the user's own when there is one" "$work/tmpdir" \
+	"$(as_user env TMPDIR="$work/tmpdir" srun --vm-image=default sh -c 'echo $TMPDIR' 2>/dev/null)"
+expect_eq "ulimit -n 512 before srun: the task in the guest has 512" "512" \
+	"$(as_user bash -c 'ulimit -n 512; srun --vm-image=default sh -c "ulimit -n"' 2>/dev/null)"
+expect_eq "... ulimit -s and -c too" "4096 0" \
+	"$(as_user bash -c 'ulimit -s 4096; ulimit -c 0; srun --vm-image=default sh -c "echo \$(ulimit -s) \$(ulimit -c)"' 2>/dev/null)"
+expect_eq "a task with the default limits: the guest takes them all (no warning)" "" \
+	"$(as_user srun --vm-image=default true 2>&1 | grep RLIMIT)"
+expect_eq "umask 027 before srun: the task's umask in the guest" "0027" \
+	"$(as_user bash -c 'umask 027; srun --vm-image=default sh -c umask' 2>/dev/null)"
+jid=$(as_user bash -c "ulimit -n 512; sbatch --parsable --wait --vm-image=default -o '$work/limits-%j.txt' --wrap 'ulimit -n'")
+expect_eq "ulimit -n 512 before sbatch: the batch script in the guest has 512" "512" \
+	"$(cat "$work/limits-${jid%%;*}.txt" 2>/dev/null)"
+# A script that prints its own checksum, then bytes it never reaches: all
+# values but NUL and CR (sbatch refuses both: "The Slurm controller does not
+# allow scripts that contain a NULL character"; DOS line breaks). Scripts
+# with NUL bytes go through hyperion-exec --script in exec-agent-host.sh.
+for size in 1048576 4194304; do
+	{ printf '#!/bin/sh\nsha256sum <"$0" | cut -d" " -f1\nexit 0\n'
+	  head -c $((2 * size)) /dev/urandom | tr -d '\000\r'; } | head -c "$size" >"$work/big-$size.sh"
+	want=$(sha256sum <"$work/big-$size.sh" | cut -d' ' -f1)
+	jid=$(as_user sbatch --parsable --wait --vm-image=default -o "$work/big-%j.txt" "$work/big-$size.sh")
+	expect_eq "a $size-byte batch script reaches the guest intact (checksum inside)" "$want" \
+		"$(cat "$work/big-${jid%%;*}.txt" 2>/dev/null)"
+done
+printf '#!/bin/sh\necho x\n\000\n' >"$work/nul.sh"
+out=$(as_user sbatch --vm-image=default "$work/nul.sh" 2>&1)
+expect_match "a script with a NUL byte: sbatch itself refuses it" "NULL character" "$out"
+printf '0 echo multi-prog-ran\n' >"$work/multi.conf"
+out=$(as_user srun --vm-image=default -n 1 --multi-prog "$work/multi.conf" 2>&1)
+expect_match "srun --multi-prog is refused with a clear message" \
+	"hyperion: srun --multi-prog is not supported in a VM" "$out"
+[[ "$out" != *multi-prog-ran* ]] && pass "... and nothing ran outside the VM" ||
+	fail "... and nothing ran outside the VM" "$out"
+
 echo "== errors"
 before=$(squeue -h | wc -l)
 out=$(as_user sbatch --vm-image=nope "$work/job.sh" 2>&1)

@@ -171,11 +171,11 @@ int command_exec(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 
 	char tool[PATH_MAX];
 	find_exec_tool(tool, sizeof(tool));
-	struct hyp_exec_request x = {.config_path = ctl->config_path,
-	                             .job_id = job_id,
-	                             .node = node,
-	                             .argv = argv + optind,
-	                             .argc = argc - optind};
+	struct hyp_exec_args x = {.config_path = ctl->config_path,
+	                          .job_id = job_id,
+	                          .node = node,
+	                          .argv = argv + optind,
+	                          .argc = argc - optind};
 	_cleanup_strv_ char **args = NULL, **env = NULL;
 	if ((r = hyp_job_exec_argv(&x, &args, err)) < 0 ||
 	    (r = ctl_exec_env(pw, environ, &env, err)) < 0)

@@ -44,10 +44,22 @@ struct exec_opts {
 };
 
 int exec_opts_parse(int argc, char **argv, struct exec_opts *ret, hyp_error *err);
-/* Job id from $SLURM_JOB_ID, node from $SLURMD_NODENAME, state dir and timeout from hyperion.conf. */
+/* Job id from $SLURM_JOB_ID, node from $SLURMD_NODENAME, state dir and timeout from hyperion.conf.
+ */
 int exec_opts_resolve(struct exec_opts *o, hyp_error *err);
 void exec_opts_free(struct exec_opts *o);
 void exec_usage(FILE *f);
+
+/* exec_script.c: --script's file, sent in FILE frames after the request. */
+struct exec_script {
+	int fd;        /* -1 once all of it is queued (or when there is none) */
+	uint64_t left; /* bytes still to queue */
+	const char *path;
+};
+int exec_script_open(const char *path, struct exec_script *ret, hyp_error *err);
+/* Queue FILE frames while the channel has room; closes the file at its end. */
+int exec_script_queue(struct exec_script *sc, struct hyp_chan *chan, size_t chunk, hyp_error *err);
+void exec_script_close(struct exec_script *sc);
 
 /* One connection to one exec port of the job's VM. */
 struct exec_session {
@@ -60,6 +72,7 @@ struct exec_session {
 	size_t peer_max;       /* largest payload the agent accepts */
 	bool console_hint;     /* on failure, show the end of the console log */
 	int fail_status;       /* exit status on failure: EXEC_EXIT_SETUP or _LOST */
+	struct exec_script script;
 };
 
 /* exec_port.c */
@@ -72,11 +85,10 @@ void exec_session_close(struct exec_session *s);
 int exec_session_ping(struct exec_session *s, unsigned count, hyp_error *err);
 void exec_print_console(const struct exec_session *s);
 
-/* exec_request.c: the EXEC request for this process (free with hyp_msg_clear). */
-int exec_request_build(const struct exec_opts *o, bool tty, struct hyp_msg *ret, hyp_error *err);
-/* exec_script.c: argv that recreates host file `path` in the guest and runs it. */
-int exec_script_argv(const char *path, char **args, int nargs, char ***ret_argv, uint32_t *ret_argc,
-                     hyp_error *err);
+/* exec_request.c: the EXEC request for this process (free with hyp_msg_clear);
+ * with --script, file_size is the size of the script that follows. */
+int exec_request_build(const struct exec_opts *o, bool tty, uint64_t file_size, struct hyp_msg *ret,
+                       hyp_error *err);
 
 /* exec_relay.c: the loop, until the agent's EXIT (0, *ret_exit) or a failure. */
 int exec_relay(struct exec_session *s, int sfd, struct exec_out out[2], struct hyp_exit *ret_exit,

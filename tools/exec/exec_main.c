@@ -2,7 +2,8 @@
 /*
  * hyperion-exec: run one command in the job's VM on this node, as the job
  * user, with stdio, signals and the exit status relayed (doc/hyperion-exec.1).
- * The SPANK plugin execs it in place of each task; hyperionctl exec execs it
+ * Each Slurm task of a VM job becomes it through Slurm's own execve (the
+ * plugin puts it in place of the task's argv[0]); hyperionctl exec execs it
  * after dropping to the job user.
  */
 #include <fcntl.h>
@@ -12,6 +13,8 @@
 
 #include "exec.h"
 #include "hyp_build_config.h"
+#include "hyp_cleanup.h"
+#include "hyp_job.h"
 
 /* A closed stdin, stdout or stderr would be reused by the next open(): put
  * /dev/null there first, so that the socket never lands on fd 0-2. */
@@ -55,7 +58,17 @@ int main(int argc, char **argv)
 {
 	struct exec_opts o;
 	hyp_error err = {0};
+	_cleanup_strv_ char **task_argv = NULL;
 	open_std_fds();
+	/* a Slurm task (plugin_stepd.c): the options are in the environment */
+	int t = hyp_job_task_argv(argc, argv, &task_argv, &err);
+	if (t < 0)
+		return fail(&err);
+	if (t > 0) {
+		argv = task_argv;
+		for (argc = 0; argv[argc]; argc++)
+			;
+	}
 	if (exec_opts_parse(argc, argv, &o, &err) < 0)
 		return fail(&err);
 	int r = 0;

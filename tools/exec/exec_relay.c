@@ -29,6 +29,7 @@ struct relay {
 	struct exec_out *out; /* [0] stdout, [1] stderr */
 	int sfd;
 	bool stdin_open;  /* STDIN_EOF not queued yet */
+	bool eof_later;   /* STDIN_EOF to queue once --script's file is sent */
 	bool send_broken; /* writing to the socket failed: nothing more to send */
 	bool recv_broken; /* reading from the socket failed */
 	bool sigpipe_sent;
@@ -163,9 +164,13 @@ static void set_polls(const struct relay *rl, struct pollfd *p)
 {
 	bool room = !exec_out_full(&rl->out[0]) && !exec_out_full(&rl->out[1]);
 	bool can_send = !rl->send_broken && hyp_chan_can_queue(rl->chan);
-	short sock = (room && !rl->recv_broken ? POLLIN : 0) |
-	             (!rl->send_broken && hyp_chan_has_output(rl->chan) ? POLLOUT : 0);
-	p[P_STDIN] = (struct pollfd){rl->stdin_open && can_send ? STDIN_FILENO : -1, POLLIN, 0};
+	/* --script's file still to queue: woken when the socket takes more */
+	bool more = hyp_chan_has_output(rl->chan) || rl->s->script.fd >= 0;
+	short sock =
+	    (room && !rl->recv_broken ? POLLIN : 0) | (!rl->send_broken && more ? POLLOUT : 0);
+	/* stdin follows the whole of --script's file */
+	bool input = rl->stdin_open && !rl->eof_later && rl->s->script.fd < 0;
+	p[P_STDIN] = (struct pollfd){input && can_send ? STDIN_FILENO : -1, POLLIN, 0};
 	p[P_SOCK] = (struct pollfd){sock ? rl->chan->fd : -1, sock, 0};
 	for (int i = 0; i < 2; i++)
 		p[P_STDOUT + i] =
@@ -230,10 +235,27 @@ static struct hyp_exit outcome(const struct relay *rl)
 	return (struct hyp_exit){.code = rl->got_output ? EXEC_EXIT_LOST : EXEC_EXIT_SETUP};
 }
 
+/* --script's file first, as the channel has room; then stdin may follow. */
+static int send_script(struct relay *rl, hyp_error *err)
+{
+	struct exec_script *sc = &rl->s->script;
+	int r = 0;
+	if (sc->fd >= 0 && !rl->send_broken &&
+	    (r = exec_script_queue(sc, rl->chan, rl->chunk, err)) < 0)
+		return hyp_error_prefix(err, "job %u", rl->s->o->job_id);
+	if (rl->eof_later && sc->fd < 0) {
+		rl->eof_later = false;
+		r = queue_stdin_eof(rl, err);
+	}
+	return r;
+}
+
 /* 1 when the session is over (*ret_exit set), 0 to go on, < 0 on failure. */
 static int step(struct relay *rl, struct hyp_exit *ret_exit, hyp_error *err)
 {
 	int r = take_frames(rl, err);
+	if (r >= 0)
+		r = send_script(rl, err);
 	if (r < 0)
 		return r;
 	/* An ERROR about a command that could not start comes before the
@@ -260,9 +282,9 @@ int exec_relay(struct exec_session *s, int sfd, struct exec_out out[2], struct h
 	                   .chunk = HYP_DATA_CHUNK};
 	if (s->peer_max && s->peer_max < rl.chunk)
 		rl.chunk = s->peer_max;
-	/* stdin closed or not readable: the command sees its end at once */
-	if (!stdin_readable() && queue_stdin_eof(&rl, err) < 0)
-		return -err->code;
+	/* stdin closed or not readable: the command sees its end at once
+	 * (after --script's file) */
+	rl.eof_later = !stdin_readable();
 	int r;
 	while ((r = step(&rl, ret_exit, err)) == 0)
 		;

@@ -2,13 +2,16 @@
 /*
  * The EXEC request: this process's identity (uid, gid, groups, umask), its
  * working directory and environment (that is how Slurm's task environment
- * reaches the guest: the plugin execs hyperion-exec with it), and the command.
+ * reaches the guest: Slurm execs hyperion-exec with it), its resource limits
+ * (those Slurm propagates, PropagateResourceLimits, and set on the task before
+ * its execve), and the command.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,18 +111,33 @@ static int build_cwd(const struct exec_opts *o, struct hyp_exec_request *x, hyp_
 	return 0;
 }
 
+/* Slurm's PropagateResourceLimits=ALL: the limits a task gets from srun or
+ * sbatch, which Slurm set on this process before its execve. */
+static const int propagated[] = {RLIMIT_CPU,     RLIMIT_FSIZE, RLIMIT_DATA,  RLIMIT_STACK,
+                                 RLIMIT_CORE,    RLIMIT_RSS,   RLIMIT_NPROC, RLIMIT_NOFILE,
+                                 RLIMIT_MEMLOCK, RLIMIT_AS};
+
+static void build_limits(struct hyp_exec_request *x)
+{
+	for (size_t i = 0; i < sizeof(propagated) / sizeof(propagated[0]); i++) {
+		struct rlimit rl;
+		if (getrlimit(propagated[i], &rl) == 0 && rl.rlim_cur <= rl.rlim_max)
+			x->limits[x->nlimits++] =
+			    (struct hyp_rlimit){(uint32_t)propagated[i], rl.rlim_cur, rl.rlim_max};
+	}
+}
+
+/* With --script, argv[0] names the host file that follows in FILE frames. */
 static int build_argv(const struct exec_opts *o, struct hyp_exec_request *x, hyp_error *err)
 {
-	if (o->script)
-		return exec_script_argv(o->argv[0], o->argv + 1, o->argc - 1, &x->argv, &x->argc,
-		                        err);
 	int r = strv_dup(o->argv, (size_t)o->argc, &x->argv, err);
 	if (r >= 0)
 		x->argc = (uint32_t)o->argc;
 	return r;
 }
 
-int exec_request_build(const struct exec_opts *o, bool tty, struct hyp_msg *ret, hyp_error *err)
+int exec_request_build(const struct exec_opts *o, bool tty, uint64_t file_size, struct hyp_msg *ret,
+                       hyp_error *err)
 {
 	struct hyp_msg msg = {.type = HYP_MSG_EXEC};
 	struct hyp_exec_request *x = &msg.exec;
@@ -132,6 +150,11 @@ int exec_request_build(const struct exec_opts *o, bool tty, struct hyp_msg *ret,
 		x->flags |= HYP_EXEC_TTY;
 		exec_tty_winsize(&x->rows, &x->cols);
 	}
+	if (o->script) {
+		x->flags |= HYP_EXEC_FILE;
+		x->file_size = file_size;
+	}
+	build_limits(x);
 	int r = build_groups(x, err);
 	if (r >= 0)
 		r = build_cwd(o, x, err);

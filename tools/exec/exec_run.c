@@ -20,8 +20,10 @@ static bool want_tty(const struct exec_opts *o)
 static int queue_request(struct exec_session *s, bool tty, hyp_error *err)
 {
 	struct hyp_msg req;
-	int r = exec_request_build(s->o, tty, &req, err);
-	if (r < 0)
+	int r = 0;
+	if (s->o->script && (r = exec_script_open(s->o->argv[0], &s->script, err)) < 0)
+		return r;
+	if ((r = exec_request_build(s->o, tty, s->script.left, &req, err)) < 0)
 		return r;
 	r = hyp_chan_queue(&s->chan, &req, err);
 	hyp_msg_clear(&req);

@@ -1,93 +1,75 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * --script: the command is a file on the host (Slurm spools a batch script in
- * slurmd's spool directory, which the guest cannot see). Its content travels
- * in the EXEC request, as arguments of a small sh loader that writes it to a
- * private temporary file in the guest and execs that, so the script's own
- * "#!" line picks its interpreter as it would on the host.
+ * slurmd's spool directory, which the guest cannot see). It follows the EXEC
+ * in FILE frames (doc/protocol.md), any bytes up to HYP_EXEC_FILE_MAX; the
+ * agent writes it to a private file in the guest and runs that, so the
+ * script's own "#!" line picks its interpreter as it would on the host. The
+ * frames are queued as the channel has room, before any stdin.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec.h"
 #include "hyp_cleanup.h"
 
-/* One argv string stays well below the kernel's MAX_ARG_STRLEN (128 KiB). */
-#define PIECE (64 * 1024)
-
-static const char loader[] =
-    "f=$(mktemp \"${TMPDIR:-/tmp}/hyperion-script.XXXXXX\" 2>/dev/null ||"
-    " mktemp /tmp/hyperion-script.XXXXXX) || exit 1\n"
-    "n=$1; shift\n"
-    "while [ \"$n\" -gt 0 ]; do printf %s \"$1\"; shift; n=$((n - 1)); done >\"$f\" || exit 1\n"
-    "chmod 700 \"$f\" && exec \"$f\" \"$@\"\n";
-
-static int read_script(const char *path, char **ret_text, size_t *ret_len, hyp_error *err)
+int exec_script_open(const char *path, struct exec_script *ret, hyp_error *err)
 {
+	struct stat st;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *text = malloc(HYP_FRAME_MAX_PAYLOAD + 1);
-	size_t len = 0;
-	ssize_t n = 1;
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return hyp_fail_errno(err, "batch script '%s'", path);
-	if (!text)
-		return hyp_fail(err, ENOMEM, "out of memory");
-	while (len <= HYP_FRAME_MAX_PAYLOAD && n > 0) {
-		n = read(fd, text + len, HYP_FRAME_MAX_PAYLOAD + 1 - len);
-		if (n < 0 && errno != EINTR)
-			return hyp_fail_errno(err, "reading batch script '%s'", path);
-		len += n > 0 ? (size_t)n : 0;
-	}
-	if (len > HYP_FRAME_MAX_PAYLOAD)
+	if (!S_ISREG(st.st_mode))
+		return hyp_fail(err, EINVAL, "batch script '%s' is not a regular file", path);
+	if ((uint64_t)st.st_size > HYP_EXEC_FILE_MAX)
 		return hyp_fail(err, EFBIG,
-		                "batch script '%s' is larger than the %d KiB a request "
-		                "carries",
-		                path, HYP_FRAME_MAX_PAYLOAD / 1024);
-	if (memchr(text, '\0', len))
-		return hyp_fail(err, EINVAL, "batch script '%s' contains NUL bytes", path);
-	text[len] = '\0';
-	*ret_text = steal_pointer(&text);
-	*ret_len = len;
+		                "batch script '%s' is %lld bytes, larger than the %llu MiB a VM "
+		                "job's script may be",
+		                path, (long long)st.st_size, HYP_EXEC_FILE_MAX >> 20);
+	*ret = (struct exec_script){.fd = take_fd(&fd), .left = (uint64_t)st.st_size, .path = path};
 	return 0;
 }
 
-static bool push(char **v, size_t *k, char *s)
+static int read_chunk(struct exec_script *sc, uint8_t *buf, size_t n, hyp_error *err)
 {
-	if (!s)
-		return false;
-	v[(*k)++] = s;
-	return true;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(sc->fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return hyp_fail_errno(err, "reading batch script '%s'", sc->path);
+		if (r == 0)
+			return hyp_fail(err, EIO, "batch script '%s' shrank while it was sent",
+			                sc->path);
+		got += (size_t)r;
+	}
+	return 0;
 }
 
-int exec_script_argv(const char *path, char **args, int nargs, char ***ret_argv, uint32_t *ret_argc,
-                     hyp_error *err)
+int exec_script_queue(struct exec_script *sc, struct hyp_chan *chan, size_t chunk, hyp_error *err)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0, k = 0;
-	int r = read_script(path, &text, &len, err);
-	if (r < 0)
-		return r;
-	size_t pieces = (len + PIECE - 1) / PIECE, total = 5 + pieces + (size_t)nargs;
-	_cleanup_strv_ char **v = calloc(total + 1, sizeof(char *));
-	const char *slash = strrchr(path, '/');
-	const char *name = slash && slash[1] ? slash + 1 : "script";
-	char count[32];
-	snprintf(count, sizeof(count), "%zu", pieces);
-	/* sh -c LOADER NAME COUNT PIECE... ARG... */
-	bool ok = v && push(v, &k, strdup("/bin/sh")) && push(v, &k, strdup("-c")) &&
-	          push(v, &k, strdup(loader)) && push(v, &k, strdup(name)) &&
-	          push(v, &k, strdup(count));
-	for (size_t i = 0; ok && i < pieces; i++)
-		ok = push(v, &k, strndup(text + i * PIECE, PIECE));
-	for (int i = 0; ok && i < nargs; i++)
-		ok = push(v, &k, strdup(args[i]));
-	if (!ok)
-		return hyp_fail(err, ENOMEM, "out of memory");
-	*ret_argc = (uint32_t)total;
-	*ret_argv = steal_pointer(&v);
+	uint8_t buf[HYP_DATA_CHUNK];
+	if (chunk > sizeof(buf))
+		chunk = sizeof(buf);
+	while (sc->fd >= 0 && sc->left > 0 && hyp_chan_can_queue(chan)) {
+		size_t n = sc->left < chunk ? (size_t)sc->left : chunk;
+		struct hyp_msg msg = {.type = HYP_MSG_FILE, .data = {buf, n}};
+		int r = read_chunk(sc, buf, n, err);
+		if (r < 0 || (r = hyp_chan_queue(chan, &msg, err)) < 0)
+			return r;
+		sc->left -= n;
+	}
+	if (sc->left == 0)
+		exec_script_close(sc);
 	return 0;
+}
+
+void exec_script_close(struct exec_script *sc)
+{
+	hyp_closep(&sc->fd);
+	sc->fd = -1;
 }

@@ -84,7 +84,8 @@ int exec_session_open(struct exec_session *s, const struct exec_opts *o, hyp_err
 	                           .lock_fd = -1,
 	                           .sock_fd = -1,
 	                           .deadline_ms = -1,
-	                           .fail_status = EXEC_EXIT_SETUP};
+	                           .fail_status = EXEC_EXIT_SETUP,
+	                           .script = {.fd = -1}};
 	hyp_chan_init(&s->chan, -1);
 	if (o->timeout_s)
 		s->deadline_ms = hyp_now_ms() + 1000LL * o->timeout_s;
@@ -103,6 +104,7 @@ int exec_session_open(struct exec_session *s, const struct exec_opts *o, hyp_err
 void exec_session_close(struct exec_session *s)
 {
 	hyp_chan_free(&s->chan);
+	exec_script_close(&s->script);
 	hyp_closep(&s->sock_fd);
 	hyp_closep(&s->lock_fd);
 	free(s->job_dir);
