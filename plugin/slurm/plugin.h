@@ -27,6 +27,10 @@ struct plugin_state {
 	bool options_invalid; /* a value was refused (the prolog records it) */
 	char image[PLUGIN_IMAGE_MAX];
 	char hugepages[PLUGIN_HUGEPAGES_MAX];
+	bool verbose; /* --vm-verbose */
+	/* slurmstepd: how long this step's start waited for the guest, 0 when
+	 * it found the VM running */
+	unsigned boot_ms;
 	/* slurmstepd: a setup error remembered for task_init (Slurm does not
 	 * report errors from init_post_opt to the user) */
 	bool setup_failed;

@@ -18,7 +18,7 @@
 #define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
 #define DEFAULT_SCONTROL_PATH "/usr/bin/scontrol"
 
-enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES };
+enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES, OPT_VM_VERBOSE };
 
 static int opt_store(int val, const char *optarg, int remote);
 
@@ -31,6 +31,10 @@ static struct spank_option options[] = {
      "Back the VM's memory with huge pages of SIZE: one of " HYP_HUGEPAGE_NAMES
      " (as the site allows).",
      1, OPT_VM_HUGEPAGES, opt_store},
+    {"vm-verbose", NULL,
+     "Say on stderr how long the VM took to boot (the provisioning time, apart from the "
+     "job's run time).",
+     0, OPT_VM_VERBOSE, opt_store},
     SPANK_OPTIONS_TABLE_END,
 };
 
@@ -68,6 +72,10 @@ static int opt_store(int val, const char *optarg, int remote)
 	const char *v = optarg ? optarg : "";
 	if (val == OPT_VM_IMAGE)
 		return store_image(v);
+	if (val == OPT_VM_VERBOSE) {
+		plugin.verbose = true;
+		return 0;
+	}
 	unsigned long kib;
 	if (hyp_hugepage_size_parse(v, &kib, NULL) < 0) {
 		plugin.options_invalid = true;

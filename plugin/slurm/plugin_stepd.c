@@ -82,8 +82,17 @@ int plugin_stepd_post_opt(spank_t sp)
 	int r = job_request(sp, image, user, sizeof(user), &req, &plugin.setup_err);
 	struct hyp_release_ctx log = {.log = log_released, .log_data = &req.job_id};
 	req.reconcile_log = &log;
+	/* Root waits for QEMU's view of the guest's control port (no guest
+	 * byte is read): a guest that cannot boot is released here, its
+	 * console kept, and the boot time is known apart from the run time. */
 	if (r >= 0)
-		r = hyp_job_start(&req, HYP_JOB_RECONCILE, &job, &plugin.setup_err);
+		r = hyp_job_start(&req, HYP_JOB_RECONCILE | HYP_JOB_WAIT_READY, &job,
+		                  &plugin.setup_err);
+	if (r >= 0 && !job.reused) {
+		plugin.boot_ms = job.boot_ms;
+		slurm_info(PLUGIN_LOG_PREFIX "job %u: VM %s ready in %u ms", req.job_id,
+		           job.spec.name, job.boot_ms);
+	}
 	if (r < 0) {
 		plugin.setup_failed = true;
 		slurm_error(PLUGIN_LOG_PREFIX "%s", plugin.setup_err.msg);
@@ -148,10 +157,25 @@ static int set_task_env(spank_t sp, char **env)
  * line travels in the task's environment (hyp_job_task_env). Slurm's
  * xmalloc'd argv[0] is not freed: this task process only execs or exits.
  */
+/* --vm-verbose: once per step, by its first task. */
+static void say_boot_time(spank_t sp)
+{
+	uint32_t task = 0;
+	if (!plugin.verbose || spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS || task)
+		return;
+	if (plugin.boot_ms)
+		fprintf(stderr, PLUGIN_LOG_PREFIX "VM of node %s ready in %.2f s\n",
+		        plugin_node_name(), plugin.boot_ms / 1000.0);
+	else
+		fprintf(stderr, PLUGIN_LOG_PREFIX "VM of node %s already running\n",
+		        plugin_node_name());
+}
+
 int plugin_stepd_task_init(spank_t sp)
 {
 	if (!plugin_image())
 		return 0;
+	say_boot_time(sp);
 	struct hyp_exec_args x = {.exec_path = plugin.exec_path,
 	                          .config_path = plugin.config_path,
 	                          .node = plugin_node_name(),
