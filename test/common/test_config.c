@@ -274,3 +274,40 @@ Test(config, example_file_lists_every_key_with_its_default)
 	cr_assert_eq(hyp_config_load(path, &cfg, &err), 0, "%s", err.msg);
 	expect_defaults(&cfg);
 }
+
+Test(config, shares_and_virtiofsd)
+{
+	struct hyp_config cfg = {0};
+	load_ok("state_dir = /run/h\n", &cfg);
+	cr_expect_null(cfg.shares[0], "no shares by default");
+	cr_expect_str_eq(cfg.virtiofsd, "/usr/lib/qemu/virtiofsd");
+	hyp_config_free(&cfg);
+	load_ok("shares = /home  /scratch//x/./ \t/data\nvirtiofsd = /opt/virtiofsd\n", &cfg);
+	cr_assert_not_null(cfg.shares[2]);
+	cr_expect_str_eq(cfg.shares[0], "/home");
+	cr_expect_str_eq(cfg.shares[1], "/scratch/x");
+	cr_expect_str_eq(cfg.shares[2], "/data");
+	cr_expect_null(cfg.shares[3]);
+	cr_expect_str_eq(cfg.virtiofsd, "/opt/virtiofsd");
+	hyp_config_free(&cfg);
+}
+
+Test(config, bad_shares)
+{
+	static const char *const bad[][2] = {
+	    {"shares = home\n", "shares: 'home' is not an absolute path"},
+	    {"shares = /home/../etc\n", "shares: '/home/../etc' holds '..'"},
+	    {"shares = /\n", "shares: '/' cannot be shared"},
+	    {"shares = /a /a/\n", "shares: '/a' is listed twice"},
+	    {"virtiofsd = virtiofsd\n", "virtiofsd: 'virtiofsd' is not an absolute path"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hyp_config cfg = {0};
+		hyp_error err = {0};
+		char full[512];
+		write_conf(bad[i][0]);
+		cr_expect_lt(hyp_config_load(path, &cfg, &err), 0, "%s", bad[i][0]);
+		snprintf(full, sizeof(full), "%s:1: %s", path, bad[i][1]);
+		cr_expect_str_eq(err.msg, full);
+	}
+}
