@@ -70,12 +70,14 @@ static void write_hosts(const char *name)
 		next = line + strcspn(line, "\n");
 		next += *next == '\n';
 		if (strncmp(line, "127.0.1.1", 9) != 0 && k + (size_t)(next - line) < FILE_MAX)
-			k += (size_t)snprintf(out + k, sizeof(out) - k, "%.*s", (int)(next - line), line);
+			k += (size_t)snprintf(out + k, sizeof(out) - k, "%.*s", (int)(next - line),
+			                      line);
 	}
 	if (k && out[k - 1] != '\n')
 		out[k++] = '\n';
 	snprintf(out + k, sizeof(out) - k, "127.0.1.1\t%s\n", name);
-	_cleanup_close_ int fd = open("/etc/hosts.hyperion", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd =
+	    open("/etc/hosts.hyperion", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, out, strlen(out)) != (ssize_t)strlen(out) ||
 	    rename("/etc/hosts.hyperion", "/etc/hosts") < 0)
 		agent_log("writing /etc/hosts: %m");

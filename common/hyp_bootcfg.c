@@ -12,8 +12,7 @@
 
 #include "hyp_cleanup.h"
 
-#define SAFE_CHARS                                                                                 \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@-"
+#define SAFE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@-"
 
 void hyp_guest_user_free(struct hyp_guest_user *u)
 {

@@ -24,7 +24,7 @@
 #include "hyp_error.h"
 #include "hyp_shares.h"
 
-#define HYP_CMDLINE_MAX        2048
+#define HYP_CMDLINE_MAX 2048
 /* What the domain XML's own parameters (console, panic, root) may take,
  * separators included (hyp_domain_xml_boot.c). */
 #define HYP_BOOT_BASE_RESERVE  128

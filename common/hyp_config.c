@@ -273,8 +273,7 @@ static int set_shares(struct hyp_config *cfg, const char *key, const char *value
 	return 0;
 }
 
-static int set_virtiofsd(struct hyp_config *cfg, const char *key, const char *value,
-                         hyp_error *err)
+static int set_virtiofsd(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
 {
 	if (value[0] != '/')
 		return hyp_fail(err, EINVAL, "%s: '%s' is not an absolute path", key, value);

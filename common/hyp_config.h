@@ -28,7 +28,7 @@ struct hyp_config {
 	                              allocation's */
 	char *hugepages_allowed;   /* hugepages_allowed = none,2M,1G: sizes users may ask for */
 	char *hugepages_default;   /* hugepages = none */
-	bool numa_bind; /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
+	bool numa_bind;  /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
 	char **shares;   /* shares = /home /scratch: directories jobs may share (NULL-terminated,
 	                    normalised; empty: none) */
 	char *virtiofsd; /* virtiofsd = /usr/lib/qemu/virtiofsd */

@@ -103,8 +103,8 @@ static int refuse(char *const *allowed, const char *path, hyp_error *err)
 }
 
 /* Append `path` (normalised) unless it is there already. */
-static int add_one(char *const *allowed, const char *path, char ***paths, char ***roots,
-                   size_t *n, hyp_error *err)
+static int add_one(char *const *allowed, const char *path, char ***paths, char ***roots, size_t *n,
+                   hyp_error *err)
 {
 	const char *root = NULL;
 	for (char *const *a = allowed; a && *a && !root; a++)

@@ -14,7 +14,7 @@
 
 #include "hyp_error.h"
 
-#define HYP_SHARES_MAX   16   /* shares of one job */
+#define HYP_SHARES_MAX     16 /* shares of one job */
 #define HYP_SHARE_PATH_MAX 1024
 
 struct hyp_share {

@@ -201,18 +201,17 @@ static int set_shares(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
 	if (!spec->virtiofsd || !spec->shares)
 		return hyp_fail(err, ENOMEM, "out of memory");
 	for (; spec->nshares < n; spec->nshares++)
-		if (fill_share(&spec->shares[spec->nshares], spec->job_dir,
-		               (unsigned)spec->nshares, paths[spec->nshares],
-		               roots[spec->nshares]) < 0)
+		if (fill_share(&spec->shares[spec->nshares], spec->job_dir, (unsigned)spec->nshares,
+		               paths[spec->nshares], roots[spec->nshares]) < 0)
 			return spec->nshares++, hyp_fail(err, ENOMEM, "out of memory");
 	return 0;
 }
 
 /* What the kernel command line has left after ours and the image's. */
-static int set_boot_params(struct hyp_vm_spec *spec, const struct hyp_alloc *alloc,
-                           hyp_error *err)
+static int set_boot_params(struct hyp_vm_spec *spec, const struct hyp_alloc *alloc, hyp_error *err)
 {
-	size_t used = HYP_BOOT_BASE_RESERVE + (spec->image.cmdline ? strlen(spec->image.cmdline) : 0);
+	size_t used =
+	    HYP_BOOT_BASE_RESERVE + (spec->image.cmdline ? strlen(spec->image.cmdline) : 0);
 	size_t max = used < HYP_CMDLINE_MAX - 1 ? HYP_CMDLINE_MAX - 1 - used : 0;
 	int r = hyp_bootcfg_encode(spec->node, alloc->guest, spec->shares, spec->nshares, max,
 	                           &spec->boot_params, err);

@@ -72,8 +72,8 @@ static int listen_socket(const struct hyp_vm_spec *spec, const struct hyp_share 
 }
 
 /* virtiofsd's stderr: <socket without .sock>.log, root's (recorded first). */
-static int open_log(const struct hyp_share *s, const char *resources, char **ret_path,
-                    int *ret_fd, hyp_error *err)
+static int open_log(const struct hyp_share *s, const char *resources, char **ret_path, int *ret_fd,
+                    hyp_error *err)
 {
 	_cleanup_free_ char *path = NULL;
 	size_t len = strlen(s->socket) - strlen(".sock");
@@ -112,13 +112,28 @@ static int spawn(const struct hyp_vm_spec *spec, const char *real, int sock, int
 	_cleanup_free_ char *source = source_option(real);
 	if (!source)
 		return hyp_fail(err, ENOMEM, "out of memory");
-	const char *argv[] = {HYP_UNSHARE_PATH, "--user", "--map-current-user", "--keep-caps",
-	                      "--", spec->virtiofsd, "--fd=4", "-o", source, "-o",
+	const char *argv[] = {HYP_UNSHARE_PATH,
+	                      "--user",
+	                      "--map-current-user",
+	                      "--keep-caps",
+	                      "--",
+	                      spec->virtiofsd,
+	                      "--fd=4",
+	                      "-o",
+	                      source,
+	                      "-o",
 	                      "sandbox=namespace,cache=auto,no_posix_lock,no_flock,no_xattr",
-	                      "-o", "log_level=warn", NULL};
+	                      "-o",
+	                      "log_level=warn",
+	                      NULL};
 	_Static_assert(HYP_SPAWN_PASS_FD == 4, "--fd=4");
-	struct hyp_spawn sp = {.argv = argv, .drop = true, .uid = spec->uid, .gid = spec->gid,
-	                       .out_fd = log, .err_fd = log, .new_session = true,
+	struct hyp_spawn sp = {.argv = argv,
+	                       .drop = true,
+	                       .uid = spec->uid,
+	                       .gid = spec->gid,
+	                       .out_fd = log,
+	                       .err_fd = log,
+	                       .new_session = true,
 	                       .pass_fd = sock};
 	return hyp_spawn_start(&sp, ret_pid, err);
 }
@@ -132,8 +147,7 @@ static void first_line(const char *path, char line[LOG_LINE])
 }
 
 /* Still running after START_WAIT_MS, or the reason it is not. */
-static int check_started(const struct hyp_share *s, pid_t *pid, const char *log,
-                         hyp_error *err)
+static int check_started(const struct hyp_share *s, pid_t *pid, const char *log, hyp_error *err)
 {
 	for (int waited = 0; waited < START_WAIT_MS; waited += POLL_MS) {
 		int status;
@@ -178,10 +192,10 @@ static int check_programs(const struct hyp_vm_spec *spec, hyp_error *err)
 	const char *progs[] = {spec->virtiofsd, HYP_UNSHARE_PATH};
 	for (size_t i = 0; i < 2; i++)
 		if (progs[i][0] != '/' || access(progs[i], X_OK) < 0)
-			return hyp_fail(err, errno == EACCES ? EACCES : ENOENT,
-			                "shares need %s (%s): %s", progs[i],
-			                i ? "util-linux" : "hyperion.conf: virtiofsd",
-			                progs[i][0] != '/' ? "not an absolute path" : strerror(errno));
+			return hyp_fail(
+			    err, errno == EACCES ? EACCES : ENOENT, "shares need %s (%s): %s",
+			    progs[i], i ? "util-linux" : "hyperion.conf: virtiofsd",
+			    progs[i][0] != '/' ? "not an absolute path" : strerror(errno));
 	return 0;
 }
 

@@ -245,7 +245,8 @@ static int check_request(uint32_t job_id)
 		return 0;
 	if (plugin.options_invalid) {
 		hyp_fail(err, EINVAL,
-		         "job %" PRIu32 ": its --vm-image, --vm-hugepages or --vm-shares was refused",
+		         "job %" PRIu32
+		         ": its --vm-image, --vm-hugepages or --vm-shares was refused",
 		         job_id);
 		return fail_step();
 	}

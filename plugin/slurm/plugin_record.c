@@ -29,8 +29,7 @@
 #define RECORD_MAX 4096
 
 enum { KEY_UID, KEY_VM, KEY_INVALID, KEY_IMAGE, KEY_HUGEPAGES, KEY_SHARES, NKEYS };
-static const char *const keys[NKEYS] = {"uid",       "vm",    "invalid", "image",
-                                        "hugepages", "shares"};
+static const char *const keys[NKEYS] = {"uid", "vm", "invalid", "image", "hugepages", "shares"};
 
 static void record_name(uint32_t job_id, const char *suffix, char buf[64])
 {
@@ -143,7 +142,8 @@ static int parse_value(struct plugin_record *rec, int key, const char *v)
 		           ? 0
 		           : -EINVAL;
 	case KEY_SHARES:
-		return snprintf(rec->shares, sizeof(rec->shares), "%s", v) < (int)sizeof(rec->shares)
+		return snprintf(rec->shares, sizeof(rec->shares), "%s", v) <
+		               (int)sizeof(rec->shares)
 		           ? 0
 		           : -EINVAL;
 	default:

@@ -17,9 +17,12 @@ static struct hyp_guest_group groups[] = {
     {.name = "ünïcode", .gid = 2001},
 };
 
-static const struct hyp_guest_user user = {
-    .name = "alice", .uid = 1000, .gid = 1001, .home = "/home/alice smith",
-    .groups = groups, .ngroups = 3};
+static const struct hyp_guest_user user = {.name = "alice",
+                                           .uid = 1000,
+                                           .gid = 1001,
+                                           .home = "/home/alice smith",
+                                           .groups = groups,
+                                           .ngroups = 3};
 
 static struct hyp_share shares[] = {
     {.path = "/home", .tag = "hypfs0"},
@@ -39,8 +42,8 @@ Test(bootcfg, round_trip)
 {
 	_cleanup_free_ char *params = NULL;
 	hyp_error err = {0};
-	cr_assert_eq(hyp_bootcfg_encode("cn042", &user, shares, 3, 2000, &params, &err), 0,
-	             "%s", err.msg);
+	cr_assert_eq(hyp_bootcfg_encode("cn042", &user, shares, 3, 2000, &params, &err), 0, "%s",
+	             err.msg);
 	cr_expect_null(strpbrk(params, "\t\n\""), "no kernel word breaks or quotes: %s", params);
 	static struct agent_bootcfg b;
 	decode(params, &b);
@@ -101,10 +104,9 @@ Test(bootcfg, groups_give_way_to_the_limit_and_shares_do_not)
 Test(bootcfg, malformed_values_are_refused)
 {
 	static const char *const bad[] = {
-	    "hyperion.shares=hypfs0",          "hyperion.shares=hypfs0:relative",
-	    "hyperion.shares=t:/a%2",          "hyperion.shares=t:/a%00b",
-	    "hyperion.user=a:b:1:/home",       "hyperion.user=a:1:1",
-	    "hyperion.groups=g:1:2",           "hyperion.hostname=%zz",
+	    "hyperion.shares=hypfs0",   "hyperion.shares=hypfs0:relative", "hyperion.shares=t:/a%2",
+	    "hyperion.shares=t:/a%00b", "hyperion.user=a:b:1:/home",       "hyperion.user=a:1:1",
+	    "hyperion.groups=g:1:2",    "hyperion.hostname=%zz",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		static struct agent_bootcfg b;

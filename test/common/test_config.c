@@ -136,10 +136,11 @@ static void expect_error(const char *text, const char *want)
 
 Test(config, unknown_key_lists_the_known_ones)
 {
-	expect_error("# comment\nstate_dir = /run/x\nlibvirt_url = qemu:///system\n",
-	             "3: unknown key 'libvirt_url' (known: libvirt_uri, domain_type, state_dir, "
-	             "vmm_reserve_mb, boot_timeout, images, spare_exec_ports, cpu_model, "
-	             "housekeeping_cpus, hugepages_allowed, hugepages, numa_bind, shares, virtiofsd)");
+	expect_error(
+	    "# comment\nstate_dir = /run/x\nlibvirt_url = qemu:///system\n",
+	    "3: unknown key 'libvirt_url' (known: libvirt_uri, domain_type, state_dir, "
+	    "vmm_reserve_mb, boot_timeout, images, spare_exec_ports, cpu_model, "
+	    "housekeeping_cpus, hugepages_allowed, hugepages, numa_bind, shares, virtiofsd)");
 }
 
 Test(config, bad_values_name_line_key_value_and_choices)

@@ -512,12 +512,14 @@ Test(domain_xml, shares_are_virtiofs_filesystems_on_our_sockets)
 	struct hyp_vm_spec spec = base_spec();
 	spec.shares = shares;
 	spec.nshares = 2;
-	spec.boot_params = "hyperion.hostname=cn042 hyperion.shares=hypfs0:/home,hypfs1:/scratch/a%20b";
+	spec.boot_params =
+	    "hyperion.hostname=cn042 hyperion.shares=hypfs0:/home,hypfs1:/scratch/a%20b";
 	struct doc d;
 	render(&spec, &d);
 	cr_expect_eq(count(&d, "/domain/devices/filesystem[@type='mount']"), 2);
 	EXPECT_XP(&d, "virtiofs", "/domain/devices/filesystem[1]/driver/@type");
-	EXPECT_XP(&d, "/run/hyperion/job.42/fs.1.sock", "/domain/devices/filesystem[2]/source/@socket");
+	EXPECT_XP(&d, "/run/hyperion/job.42/fs.1.sock",
+	          "/domain/devices/filesystem[2]/source/@socket");
 	EXPECT_XP(&d, "hypfs1", "/domain/devices/filesystem[2]/target/@dir");
 	cr_expect_eq(count(&d, "/domain/devices/filesystem/binary"), 0,
 	             "libvirt's own virtiofsd (root) is never asked for");

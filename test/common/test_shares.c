@@ -47,9 +47,9 @@ Test(shares, select)
 	cr_assert_eq(hyp_shares_select(allowed, "none", &paths, &roots, &err), 0);
 	cr_expect_null(paths[0]);
 	hyp_strv_free(paths), hyp_strv_free(roots);
-	cr_assert_eq(hyp_shares_select(allowed, "/scratch/x,/scratch/x/,/home", &paths, &roots,
-	                               &err),
-	             0, "%s", err.msg);
+	cr_assert_eq(
+	    hyp_shares_select(allowed, "/scratch/x,/scratch/x/,/home", &paths, &roots, &err), 0,
+	    "%s", err.msg);
 	cr_expect_str_eq(paths[0], "/scratch/x");
 	cr_expect_str_eq(roots[0], "/scratch");
 	cr_expect_str_eq(paths[1], "/home", "a repeated path is shared once");
@@ -57,7 +57,8 @@ Test(shares, select)
 	hyp_strv_free(paths), hyp_strv_free(roots);
 	paths = roots = NULL;
 	cr_expect_lt(hyp_shares_select(allowed, "/etc", &paths, &roots, &err), 0);
-	cr_expect_str_eq(err.msg, "share '/etc' is not allowed on this site (allowed: /home /scratch)");
+	cr_expect_str_eq(err.msg,
+	                 "share '/etc' is not allowed on this site (allowed: /home /scratch)");
 	cr_expect_lt(hyp_shares_select(allowed, "", &paths, &roots, &err), 0);
 	cr_expect_null(paths);
 }

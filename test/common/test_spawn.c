@@ -295,7 +295,8 @@ Test(spawn, one_fd_passed_as_fd_4)
 {
 	_cleanup_close_ int fd = memfd_create("passed", MFD_CLOEXEC);
 	cr_assert_geq(fd, 0);
-	const char *argv[] = {"/bin/sh", "-c", "echo through-4 >&4; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL};
+	const char *argv[] = {
+	    "/bin/sh", "-c", "echo through-4 >&4; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL};
 	struct hyp_spawn sp = {.argv = argv, .pass_fd = fd};
 	char out[256];
 	hyp_error err = {0};

@@ -313,8 +313,8 @@ Test(spec, shares_within_the_allowlist)
 	cr_expect_str_eq(spec.shares[1].path, "/scratch");
 	cr_expect_str_eq(spec.shares[1].socket, "/run/hyperion/n1/job.42/fs.1.sock");
 	cr_expect_str_eq(spec.virtiofsd, "/usr/lib/qemu/virtiofsd");
-	cr_expect(strstr(spec.boot_params, "hyperion.shares=hypfs0:/home,hypfs1:/scratch"),
-	          "%s", spec.boot_params);
+	cr_expect(strstr(spec.boot_params, "hyperion.shares=hypfs0:/home,hypfs1:/scratch"), "%s",
+	          spec.boot_params);
 	cr_expect(strstr(spec.boot_params, "hyperion.hostname=n1"), "%s", spec.boot_params);
 	hyp_spec_free(&spec);
 
@@ -362,8 +362,12 @@ Test(spec, groups_that_do_not_fit_the_command_line_are_left_out)
 		snprintf(names[i], sizeof(names[i]), "a-rather-long-group-name-%03d", i);
 		groups[i] = (struct hyp_guest_group){.name = names[i], .gid = 5000 + (gid_t)i};
 	}
-	struct hyp_guest_user guest = {.name = "alice", .uid = 1000, .gid = 5000,
-	                               .home = "/home/alice", .groups = groups, .ngroups = 200};
+	struct hyp_guest_user guest = {.name = "alice",
+	                               .uid = 1000,
+	                               .gid = 5000,
+	                               .home = "/home/alice",
+	                               .groups = groups,
+	                               .ngroups = 200};
 	struct hyp_alloc alloc = alloc_of(1024, NULL);
 	alloc.guest = &guest;
 	struct hyp_vm_spec spec = {0};
