@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ enum step {
 	STEP_FDS,
 	STEP_CLOSE,
 	STEP_SESSION,
+	STEP_RLIMIT,
 	STEP_GROUPS,
 	STEP_GID,
 	STEP_UID,
@@ -46,6 +48,7 @@ static const char *const step_names[] = {
     [STEP_FDS] = "redirecting stdin, stdout and stderr",
     [STEP_CLOSE] = "closing inherited file descriptors",
     [STEP_SESSION] = "creating a new session",
+    [STEP_RLIMIT] = "setting the open files limit",
     [STEP_GROUPS] = "setting supplementary groups",
     [STEP_GID] = "setting gid",
     [STEP_UID] = "setting uid",
@@ -154,11 +157,26 @@ static void child_signals(void)
 		child_fail(STEP_SIGNALS, errno);
 }
 
+/* Up to `n`; without CAP_SYS_RESOURCE (a container), up to the hard limit. */
+static void child_nofile(unsigned long n)
+{
+	struct rlimit lim = {n, n};
+	if (setrlimit(RLIMIT_NOFILE, &lim) == 0)
+		return;
+	if (errno != EPERM || getrlimit(RLIMIT_NOFILE, &lim) < 0)
+		child_fail(STEP_RLIMIT, errno);
+	lim.rlim_cur = lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+		child_fail(STEP_RLIMIT, errno);
+}
+
 __attribute__((noreturn)) static void child_run(const struct hyp_spawn *sp, int devnull, int report)
 {
 	child_fds(devnull, sp, report);
 	if (sp->new_session && setsid() < 0)
 		child_fail(STEP_SESSION, errno);
+	if (sp->nofile)
+		child_nofile(sp->nofile);
 	if (sp->drop)
 		child_drop(sp);
 	if (chdir("/") < 0)

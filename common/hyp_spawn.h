@@ -35,9 +35,11 @@ struct hyp_spawn {
 	size_t ngroups;
 	/* stdout, stderr; -1 or 0 (what a zeroed struct holds): /dev/null */
 	int out_fd;
-	int err_fd;       /* hyp_spawn_run captures stderr whatever this says */
-	bool new_session; /* setsid(): its own session and process group */
-	int pass_fd;      /* > 0: kept open in the child as HYP_SPAWN_PASS_FD */
+	int err_fd;           /* hyp_spawn_run captures stderr whatever this says */
+	bool new_session;     /* setsid(): its own session and process group */
+	int pass_fd;          /* > 0: kept open in the child as HYP_SPAWN_PASS_FD */
+	unsigned long nofile; /* > 0: RLIMIT_NOFILE (soft and hard; the hard limit
+	                         if it cannot be raised), set before drop */
 };
 
 /* Start the child; *ret_pid is its pid, to reap with hyp_spawn_wait (or a

@@ -30,6 +30,11 @@
 #define START_WAIT_MS 300 /* a virtiofsd that fails, fails within this */
 #define POLL_MS       10
 #define LOG_LINE      256
+/* virtiofsd holds an fd per inode the guest caches, and raises its own
+ * limit to 1,000,000 when it can: a hard limit that lets it (the job
+ * user's shell limit, often a few thousand, would fail a job creating many
+ * files). Capped by fs.nr_open. */
+#define NOFILE_WANTED 1048576UL
 
 /* The share's real path, which must still lie in its allowlist entry's
  * (a symbolic link in the path must not lead out of it). */
@@ -106,6 +111,15 @@ static char *source_option(const char *path)
 	return out;
 }
 
+static unsigned long nofile_limit(void)
+{
+	unsigned long max = 0;
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	if (!f || fscanf(f, "%lu", &max) != 1 || max > NOFILE_WANTED)
+		max = NOFILE_WANTED;
+	return max;
+}
+
 static int spawn(const struct hyp_vm_spec *spec, const char *real, int sock, int log,
                  pid_t *ret_pid, hyp_error *err)
 {
@@ -134,7 +148,8 @@ static int spawn(const struct hyp_vm_spec *spec, const char *real, int sock, int
 	                       .out_fd = log,
 	                       .err_fd = log,
 	                       .new_session = true,
-	                       .pass_fd = sock};
+	                       .pass_fd = sock,
+	                       .nofile = nofile_limit()};
 	return hyp_spawn_start(&sp, ret_pid, err);
 }
 
