@@ -56,6 +56,8 @@ static void expect_defaults(const struct hyp_config *cfg)
 	cr_expect_str_eq(cfg->housekeeping_cpus, "");
 	cr_expect_str_eq(cfg->hugepages_allowed, "none,2M,1G");
 	cr_expect_str_eq(cfg->hugepages_default, "none");
+	cr_expect(cfg->shares && !cfg->shares[0], "no shares");
+	cr_expect_str_eq(cfg->virtiofsd, "/usr/lib/qemu/virtiofsd");
 }
 
 Test(config, empty_file_means_defaults)
@@ -268,7 +270,7 @@ Test(config, example_file_lists_every_key_with_its_default)
 			keys += fputs(line + 1, out) >= 0;
 	}
 	fclose(steal_pointer(&out));
-	cr_expect_eq(keys, 11, "every key but images is shown");
+	cr_expect_eq(keys, 13, "every key but images is shown");
 
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	hyp_error err = {0};
