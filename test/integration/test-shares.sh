@@ -90,8 +90,9 @@ hctl() { "$ctl" -c "$conf" "$@"; }
 start() { hctl start --node "$node" --user "$user1" --cpus 0-1 --memory 512 "$@"; }
 # hx JOB ARGS...: hyperion-exec as user1 from the current directory
 hx() { local j=$1; shift; runuser -u "$user1" -- "$exec_tool" --config "$conf" --node "$node" --job "$j" "$@"; }
-# as_root JOB COMMAND: uid 0 in the guest (hyperionctl exec, as the admin)
-as_root() { hctl exec --node "$node" --job "$1" --user root -- sh -c "$2"; }
+# as_root JOB COMMAND: uid 0 in the guest, asked for by the job user with a
+# client of their own (guest-root.py speaks the protocol on their socket)
+as_root() { runuser -u "$user1" -- python3 "$here/guest-root.py" "$state/$node/job.$1" "$2"; }
 # virtiofsds of user1 that still run, one process group each (it forks into
 # its pid namespace); zombies are init's to reap
 live_virtiofsd() {
@@ -153,7 +154,10 @@ expect_eq "symbolic links and paths out of the share reach nothing of the host" 
 	"$(grep -c 'No such file' <<<"$out")"
 
 echo "== uid 0 in the guest"
-expect_eq "hyperionctl exec --user root is uid 0" "0" "$(as_root 8000 'id -u')"
+expect_eq "the job user's own client gets uid 0 in the guest" "0" "$(as_root 8000 'id -u')"
+out=$(hctl exec --node "$node" --job 8000 --user root -- cat "$share/rootfile" 2>&1)
+expect_match "... as does the admin's hyperionctl exec --user root, and cannot read a root-owned 0600 file" \
+	"Permission denied" "$out"
 touch "$tmp/marker"
 out=$(as_root 8000 "cat $share/rootfile" 2>&1)
 expect_match "root cannot read a root-owned 0600 file in a share" "Permission denied" "$out"
