@@ -19,6 +19,8 @@
 
 enum agent_port_kind { AGENT_PORT_EXEC, AGENT_PORT_CTL };
 
+struct agent_bootcfg;
+
 /* What every part needs to know about how the agent runs; set once by main. */
 struct agent_config {
 	bool pid1; /* init of the appliance (or of a disk image) */
@@ -26,6 +28,8 @@ struct agent_config {
 	uid_t uid; /* the agent's own ids, for unprivileged (test) runs */
 	gid_t gid;
 	const char *listen; /* --listen PATH: a unix socket instead of the ports */
+	/* the boot configuration (agent_bootcfg.h), NULL when there is none */
+	const struct agent_bootcfg *boot;
 };
 
 /* agent_util.c */
@@ -63,7 +67,7 @@ int agent_supervise(const struct agent_config *cfg, hyp_error *err);
 int agent_listen(const struct agent_config *cfg, hyp_error *err);
 
 /* agent_init.c, agent_root.c, agent_modules.c: PID 1 duties */
-void agent_init_system(const struct agent_config *cfg);
+void agent_init_system(struct agent_config *cfg); /* sets cfg->boot */
 __attribute__((noreturn)) void agent_power_off(const char *why);
 int agent_root_switch(hyp_error *err); /* 0: nothing to switch to; no return on success */
 void agent_modules_load(const char *list_path);

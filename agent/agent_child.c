@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_bootcfg.h"
 #include "agent_session.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -115,8 +117,31 @@ static void set_ids(const struct agent_child *c)
 		fail(c, CHILD_UID, errno);
 }
 
+/* One line on the task's stderr (already fd 2). */
+static void warn_not_shared(const struct agent_child *c)
+{
+	char shares[512], line[1024 + 640];
+	agent_bootcfg_describe(c->cfg->boot, shares, sizeof(shares));
+	int n = snprintf(line, sizeof(line),
+	                 "hyperion: the working directory '%s' is not shared with the VM "
+	                 "(shares: %s); running in /\n",
+	                 c->req->cwd, shares);
+	ssize_t ignored = write(2, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	(void)ignored;
+}
+
+/* With shares, the host's cwd (optional) is the same directory in the
+ * guest only inside a share; anywhere else the task runs in "/". */
 static void set_cwd(const struct agent_child *c)
 {
+	const struct agent_bootcfg *boot = c->cfg->boot;
+	if ((c->req->flags & HYP_EXEC_CWD_OPTIONAL) && boot && boot->nshares &&
+	    !agent_bootcfg_in_share(boot, c->req->cwd)) {
+		if (chdir("/") < 0)
+			fail(c, CHILD_CWD, errno);
+		warn_not_shared(c);
+		return;
+	}
 	if (chdir(c->req->cwd) == 0)
 		return;
 	int error = errno;

@@ -2,7 +2,8 @@
 /*
  * PID 1 duties: the file systems every program expects, the console on
  * fds 0-2, the kernel modules of /etc/hyperion/modules.load, the switch to a
- * root disk (agent_root.c), host name, loopback, and powering off. None of
+ * root disk (agent_root.c), the node's identity and shares
+ * (agent_identity.c), loopback, and powering off. None of
  * it is fatal but the root switch: a guest with a missing /tmp still runs
  * commands, and the console says what went wrong.
  */
@@ -21,10 +22,10 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_bootcfg.h"
 #include "hyp_cleanup.h"
 
 #define MODULES_LOAD "/etc/hyperion/modules.load"
-#define HOSTNAME     "hyperion"
 #define KILL_WAIT_MS 1000
 
 struct mount_spec {
@@ -92,11 +93,11 @@ static void raise_limits(void)
 		agent_log("raising RLIMIT_MEMLOCK: %m");
 }
 
-void agent_init_system(const struct agent_config *cfg)
+void agent_init_system(struct agent_config *cfg)
 {
+	static struct agent_bootcfg boot;
 	hyp_error err = {0};
 
-	(void)cfg;
 	reboot(RB_DISABLE_CAD); /* ctrl-alt-del: SIGINT to us, not an instant reboot */
 	mount_all(early_mounts, sizeof(early_mounts) / sizeof(early_mounts[0]));
 	agent_std_fds("/dev/console");
@@ -106,8 +107,11 @@ void agent_init_system(const struct agent_config *cfg)
 		agent_power_off("cannot switch to the root disk");
 	}
 	mount_all(late_mounts, sizeof(late_mounts) / sizeof(late_mounts[0]));
-	if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
-		agent_log("setting the host name: %m");
+	if (agent_bootcfg_read(&boot, &err) < 0)
+		agent_log("%s", err.msg);
+	else
+		cfg->boot = &boot;
+	agent_identity_apply(cfg->boot);
 	loopback_up();
 	raise_limits();
 }

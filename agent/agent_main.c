@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_bootcfg.h"
 #include "hyp_build_config.h"
 
 static void usage(FILE *f)
@@ -76,6 +77,10 @@ int main(int argc, char **argv)
 		return status;
 	if (!cfg.pid1)
 		agent_std_fds("/dev/null");
+	/* a service in a full distribution: its cwd rule (agent_child.c) */
+	static struct agent_bootcfg boot;
+	if (!cfg.pid1 && !cfg.listen && agent_bootcfg_read(&boot, &err) == 0)
+		cfg.boot = &boot;
 	int r = agent_signals_setup(&err);
 	if (r >= 0 && cfg.pid1)
 		agent_init_system(&cfg);

@@ -18,6 +18,7 @@
 #include "hyp_cpulist.h"
 #include "hyp_hugepages.h"
 #include "hyp_ini.h"
+#include "hyp_shares.h"
 
 /* Longest state_dir whose exec sockets ("job.<id>/exec.<i>.sock") still fit
  * in a unix socket address. */
@@ -54,6 +55,8 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->hugepages_allowed);
 	free(cfg->hugepages_default);
 	free(cfg->console_keep_dir);
+	hyp_strv_free(cfg->shares);
+	free(cfg->virtiofsd);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -263,6 +266,45 @@ static int set_keep_files(struct hyp_config *cfg, const char *key, const char *v
 	return set_uint(&cfg->console_keep_files, key, value, 1, 100000, err);
 }
 
+/* Whitespace-separated absolute paths, normalised, each once. */
+static int set_shares(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
+{
+	_cleanup_strv_ char **list = calloc(HYP_SHARES_MAX + 1, sizeof(char *));
+	size_t n = 0;
+	if (!list)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	for (const char *p = value + strspn(value, " \t"); *p; p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+		char *path;
+		int r = hyp_share_path_normalize(key, p, len, &path, err);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(list[i], path)) {
+				hyp_fail(err, EINVAL, "%s: '%s' is listed twice", key, path);
+				free(path);
+				return -EINVAL;
+			}
+		if (n == HYP_SHARES_MAX) {
+			free(path);
+			return hyp_fail(err, EINVAL, "%s: more than %d directories", key,
+			                HYP_SHARES_MAX);
+		}
+		list[n++] = path;
+		p += len;
+	}
+	hyp_strv_free(cfg->shares);
+	cfg->shares = steal_pointer(&list);
+	return 0;
+}
+
+static int set_virtiofsd(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
+{
+	if (value[0] != '/')
+		return hyp_fail(err, EINVAL, "%s: '%s' is not an absolute path", key, value);
+	return set_string(&cfg->virtiofsd, value, err);
+}
+
 static const struct config_key config_keys[] = {
     {"libvirt_uri", set_libvirt_uri},
     {"domain_type", set_domain_type},
@@ -280,6 +322,8 @@ static const struct config_key config_keys[] = {
     {"console_keep_kib", set_keep_kib},
     {"console_keep_days", set_keep_days},
     {"console_keep_files", set_keep_files},
+    {"shares", set_shares},
+    {"virtiofsd", set_virtiofsd},
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -330,6 +374,8 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->housekeeping_cpus, "", err)) < 0 ||
 	    (r = set_hugepages_allowed(cfg, "hugepages_allowed", HYP_HUGEPAGE_NAMES, err)) < 0 ||
 	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0 ||
+	    (r = set_shares(cfg, "shares", "", err)) < 0 ||
+	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
 	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
 		return r;
 	return 0;

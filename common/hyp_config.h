@@ -28,7 +28,10 @@ struct hyp_config {
 	                              allocation's */
 	char *hugepages_allowed;   /* hugepages_allowed = none,2M,1G: sizes users may ask for */
 	char *hugepages_default;   /* hugepages = none */
-	bool numa_bind; /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
+	bool numa_bind;  /* numa_bind = yes: guest memory strictly on the host nodes of its cells */
+	char **shares;   /* shares = /home /scratch: directories jobs may share (NULL-terminated,
+	                    normalised; empty: none) */
+	char *virtiofsd; /* virtiofsd = /usr/lib/qemu/virtiofsd */
 	/* console logs of guests that failed to boot (hyp_console.h) */
 	char *console_keep_dir;      /* console_keep_dir = /var/log/hyperion/consoles */
 	unsigned console_keep_kib;   /* console_keep_kib = 256: the last KiB of each */

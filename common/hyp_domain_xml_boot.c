@@ -10,14 +10,22 @@
 #define BASE_CMDLINE  "console=ttyS0 panic=-1 quiet"
 #define DISK_ROOT_ARG "hyperion.root=/dev/vda"
 
+_Static_assert(sizeof(BASE_CMDLINE " " DISK_ROOT_ARG " ") <= HYP_BOOT_BASE_RESERVE,
+               "HYP_BOOT_BASE_RESERVE");
+
 /* The appliance's initramfs mounts a disk image's root when it sees
- * hyperion.root; the image's own arguments come last so they can override
- * ours. */
-static void write_cmdline(struct hyp_xw *x, const struct hyp_image *img)
+ * hyperion.root; then the agent's boot configuration (hyp_bootcfg.h); the
+ * image's own arguments come last so they can override ours. */
+static void write_cmdline(struct hyp_xw *x, const struct hyp_vm_spec *spec)
 {
+	const struct hyp_image *img = &spec->image;
 	bool disk = img->kind == HYP_IMAGE_DISK;
 	hyp_xw_start(x, "cmdline");
 	hyp_xw_text(x, disk ? BASE_CMDLINE " " DISK_ROOT_ARG : BASE_CMDLINE);
+	if (spec->boot_params && *spec->boot_params) {
+		hyp_xw_text(x, " ");
+		hyp_xw_text(x, spec->boot_params);
+	}
 	if (img->cmdline && *img->cmdline) {
 		hyp_xw_text(x, " ");
 		hyp_xw_text(x, img->cmdline);
@@ -36,7 +44,7 @@ int hyp_dxml_boot(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *e
 	hyp_xw_elem(x, "kernel", img->kernel);
 	if (img->initrd)
 		hyp_xw_elem(x, "initrd", img->initrd);
-	write_cmdline(x, img);
+	write_cmdline(x, spec);
 	hyp_xw_end(x);
 	hyp_xw_start(x, "features");
 	hyp_xw_empty(x, "acpi", NULL);

@@ -39,4 +39,7 @@ int hyp_dxml_channels(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_erro
 int hyp_dxml_console(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err);
 int hyp_dxml_rng(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err);
 
+/* hyp_domain_xml_fs.c: <filesystem> per share (virtio-fs, external virtiofsd) */
+int hyp_dxml_filesystems(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err);
+
 #endif

@@ -35,11 +35,13 @@ struct inputs {
 	unsigned *cpus;
 	size_t ncpus;
 	char node[HYP_NODE_NAME_MAX + 1];
+	struct hyp_guest_user guest;
 };
 
 static void inputs_free(struct inputs *in)
 {
 	free(in->cpus);
+	hyp_guest_user_free(&in->guest);
 	hyp_topology_free(in->topo);
 	hyp_catalog_free(&in->catalog);
 }
@@ -80,6 +82,8 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 		r = hyp_topology_load(req->topology, &in.topo, err);
 	if (r >= 0)
 		r = resolve_cpus(req, &in, err);
+	if (r >= 0)
+		r = hyp_guest_user_lookup(req->user, req->uid, req->gid, &in.guest, err);
 	if (r < 0)
 		return r;
 	struct hyp_alloc alloc = {
@@ -92,6 +96,8 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	    .ncpus = in.ncpus,
 	    .memory_mb = req->memory_mb,
 	    .hugepages = req->hugepages,
+	    .shares = req->shares,
+	    .guest = &in.guest,
 	};
 	return hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
 }

@@ -32,6 +32,8 @@ struct hyp_job_request {
 	unsigned long long memory_mb;
 	const char *image;     /* catalog name */
 	const char *hugepages; /* user's choice, NULL for the site default */
+	const char *shares;    /* "PATH,PATH" within hyperion.conf's shares, "none", or
+	                          NULL: every allowed share */
 	const char *topology;  /* another machine's hwloc XML (dry runs), NULL: this one */
 	/* HYP_JOB_RECONCILE: where each released item of dead jobs is logged */
 	const struct hyp_release_ctx *reconcile_log;

@@ -13,6 +13,8 @@
 #define JOB_ENTRY_PREFIX "job."
 #define EXEC_SOCKET_FMT  "exec.%u.sock"
 #define EXEC_LOCK_FMT    "exec.%u.lock"
+#define FS_SOCKET_FMT    "fs.%u.sock"
+#define FS_TAG_FMT       "hypfs%u"
 
 static char *xasprintf(const char *fmt, ...) HYP_PRINTF(1, 2);
 
@@ -102,6 +104,16 @@ char *hyp_exec_socket_path(const char *job_dir, unsigned i)
 char *hyp_exec_lock_path(const char *job_dir, unsigned i)
 {
 	return xasprintf("%s/" EXEC_LOCK_FMT, job_dir, i);
+}
+
+char *hyp_fs_socket_path(const char *job_dir, unsigned i)
+{
+	return xasprintf("%s/" FS_SOCKET_FMT, job_dir, i);
+}
+
+char *hyp_fs_tag(unsigned i)
+{
+	return xasprintf(FS_TAG_FMT, i);
 }
 
 int hyp_names_check_length(const char *state_dir, const char *node, uint32_t job_id,

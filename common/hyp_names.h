@@ -10,6 +10,7 @@
  *   resource list   <state_dir>/<node>/job.<job>.res     root 0600
  *   job directory   <state_dir>/<node>/job.<job>/        root 0711
  *   sockets, locks  <job directory>/ctl.sock, exec.<i>.sock, exec.<i>.lock
+ *   virtio-fs       <job directory>/fs.<i>.sock (job user 0600), tag hypfs<i>
  */
 #ifndef HYP_NAMES_H
 #define HYP_NAMES_H
@@ -44,6 +45,8 @@ char *hyp_job_resources_path(const char *state_dir, const char *node, uint32_t j
 char *hyp_job_file(const char *job_dir, const char *name);
 char *hyp_exec_socket_path(const char *job_dir, unsigned i);
 char *hyp_exec_lock_path(const char *job_dir, unsigned i);
+char *hyp_fs_socket_path(const char *job_dir, unsigned i);
+char *hyp_fs_tag(unsigned i);
 
 /* The longest socket path of a job with nexec ports must fit in a
  * sockaddr_un: fails naming the path and the limit otherwise. */

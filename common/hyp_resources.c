@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "hyp_resources.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -77,6 +78,51 @@ static bool same_process(pid_t pid, unsigned long long start)
 	return process_start_time(pid, &now) == 0 && now == start;
 }
 
+/* A process's state letter and process group, from /proc/PID/stat. */
+static bool proc_state(const char *pid, char *ret_state, pid_t *ret_pgrp)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+	int pgrp;
+	if (!p || sscanf(p + 1, " %c %*d %d", ret_state, &pgrp) != 2)
+		return false;
+	*ret_pgrp = pgrp;
+	return true;
+}
+
+/* A live (not zombie) member of process group `pgid`, found through /proc. */
+static bool group_alive(pid_t pgid)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char state;
+		pid_t pgrp;
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+		    proc_state(de->d_name, &state, &pgrp) && pgrp == pgid && state != 'Z')
+			return true;
+	}
+	return false;
+}
+
+/* Anything left of the process, and of its group if it leads one (a helper
+ * started with hyp_spawn's new_session takes what it forked with it). */
+static bool process_left(pid_t pid, unsigned long long start, bool group)
+{
+	if (group)
+		return group_alive(pid);
+	char state = 0, id[16];
+	pid_t pgrp;
+	snprintf(id, sizeof(id), "%d", (int)pid);
+	return proc_state(id, &state, &pgrp) && state != 'Z' && same_process(pid, start);
+}
+
 static int release_process(const struct hyp_release_ctx *ctx, const char *value, hyp_error *err)
 {
 	int pid;
@@ -85,16 +131,14 @@ static int release_process(const struct hyp_release_ctx *ctx, const char *value,
 		return hyp_fail(err, EINVAL, "bad process entry '%s'", value);
 	if (!same_process(pid, start))
 		return 0;
+	bool group = getpgid(pid) == pid;
+	if (group && kill(-pid, SIGKILL) < 0 && errno != ESRCH)
+		return hyp_fail_errno(err, "killing process group %d", pid);
 	if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
 		return hyp_fail_errno(err, "killing process %d", pid);
 	/* Not our child: wait for it to leave (or become a zombie). */
 	for (int waited = 0; waited < KILL_WAIT_MS; waited += KILL_POLL_MS) {
-		char state[8] = "";
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		_cleanup_fclose_ FILE *f = fopen(path, "re");
-		if (!f || fscanf(f, "%*d (%*[^)]) %7s", state) != 1 || state[0] == 'Z' ||
-		    !same_process(pid, start))
+		if (!process_left(pid, start, group))
 			return 1;
 		nanosleep(&(struct timespec){.tv_nsec = KILL_POLL_MS * 1000000L}, NULL);
 	}

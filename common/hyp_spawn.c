@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ enum step {
 	STEP_FDS,
 	STEP_CLOSE,
 	STEP_SESSION,
+	STEP_RLIMIT,
 	STEP_GROUPS,
 	STEP_GID,
 	STEP_UID,
@@ -46,6 +48,7 @@ static const char *const step_names[] = {
     [STEP_FDS] = "redirecting stdin, stdout and stderr",
     [STEP_CLOSE] = "closing inherited file descriptors",
     [STEP_SESSION] = "creating a new session",
+    [STEP_RLIMIT] = "setting the open files limit",
     [STEP_GROUPS] = "setting supplementary groups",
     [STEP_GID] = "setting gid",
     [STEP_UID] = "setting uid",
@@ -96,21 +99,31 @@ static int close_from_proc(int first)
 	return n < 0 ? -1 : 0;
 }
 
-/* stdin, stdout, stderr and REPORT_FD from the given fds; all else closed.
- * The sources are first copied above REPORT_FD so that none is overwritten
- * before it is used. */
-static void child_fds(int devnull, int out_fd, int err_fd, int report)
+_Static_assert(HYP_SPAWN_PASS_FD == REPORT_FD + 1, "the passed fd follows the report pipe");
+
+/* stdin, stdout, stderr, REPORT_FD and HYP_SPAWN_PASS_FD from the given
+ * fds; all else closed. The sources are first copied above
+ * HYP_SPAWN_PASS_FD so that none is overwritten before it is used. */
+static void child_fds(int devnull, const struct hyp_spawn *sp, int report)
 {
-	int src[] = {devnull, out_fd > 0 ? out_fd : devnull, err_fd > 0 ? err_fd : devnull, report};
-	for (int i = 0; i < 4; i++)
-		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, REPORT_FD + 1)) < 0)
+	int src[] = {devnull, sp->out_fd > 0 ? sp->out_fd : devnull,
+	             sp->err_fd > 0 ? sp->err_fd : devnull, report,
+	             sp->pass_fd > 0 ? sp->pass_fd : devnull};
+	for (int i = 0; i < 5; i++)
+		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, HYP_SPAWN_PASS_FD + 1)) < 0)
 			child_fail_to(report, STEP_FDS, errno);
 	if (dup3(src[3], REPORT_FD, O_CLOEXEC) < 0)
 		child_fail_to(report, STEP_FDS, errno);
 	for (int i = 0; i < 3; i++)
 		if (dup2(src[i], i) < 0)
 			child_fail(STEP_FDS, errno);
-	if (close_range(REPORT_FD + 1, ~0U, 0) < 0 && close_from_proc(REPORT_FD + 1) < 0)
+	int first_closed = REPORT_FD + 1;
+	if (sp->pass_fd > 0) {
+		if (dup2(src[4], HYP_SPAWN_PASS_FD) < 0) /* not close-on-exec */
+			child_fail(STEP_FDS, errno);
+		first_closed = HYP_SPAWN_PASS_FD + 1;
+	}
+	if (close_range((unsigned)first_closed, ~0U, 0) < 0 && close_from_proc(first_closed) < 0)
 		child_fail(STEP_CLOSE, errno);
 }
 
@@ -144,11 +157,26 @@ static void child_signals(void)
 		child_fail(STEP_SIGNALS, errno);
 }
 
+/* Up to `n`; without CAP_SYS_RESOURCE (a container), up to the hard limit. */
+static void child_nofile(unsigned long n)
+{
+	struct rlimit lim = {n, n};
+	if (setrlimit(RLIMIT_NOFILE, &lim) == 0)
+		return;
+	if (errno != EPERM || getrlimit(RLIMIT_NOFILE, &lim) < 0)
+		child_fail(STEP_RLIMIT, errno);
+	lim.rlim_cur = lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+		child_fail(STEP_RLIMIT, errno);
+}
+
 __attribute__((noreturn)) static void child_run(const struct hyp_spawn *sp, int devnull, int report)
 {
-	child_fds(devnull, sp->out_fd, sp->err_fd, report);
+	child_fds(devnull, sp, report);
 	if (sp->new_session && setsid() < 0)
 		child_fail(STEP_SESSION, errno);
+	if (sp->nofile)
+		child_nofile(sp->nofile);
 	if (sp->drop)
 		child_drop(sp);
 	if (chdir("/") < 0)

@@ -5,7 +5,8 @@
  *  - argv[0] run as given: an absolute path, never looked up in PATH;
  *  - exactly envp (default: PATH=/usr/sbin:/usr/bin:/sbin:/bin only);
  *  - stdin from /dev/null, stdout/stderr to the given fds or /dev/null,
- *    every other fd closed; "/" as its working directory;
+ *    optionally one more fd as HYP_SPAWN_PASS_FD, every other fd closed;
+ *    "/" as its working directory;
  *  - with drop: the given supplementary groups (none by default), then the
  *    gid, then the uid, checked (it cannot become root again);
  *  - default signal dispositions and an empty signal mask.
@@ -22,6 +23,7 @@
 #include "hyp_error.h"
 
 #define HYP_SPAWN_DEFAULT_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+#define HYP_SPAWN_PASS_FD      4 /* where pass_fd lands in the child */
 
 struct hyp_spawn {
 	const char *const *argv; /* argv[0]: absolute path of the program */
@@ -33,8 +35,11 @@ struct hyp_spawn {
 	size_t ngroups;
 	/* stdout, stderr; -1 or 0 (what a zeroed struct holds): /dev/null */
 	int out_fd;
-	int err_fd;       /* hyp_spawn_run captures stderr whatever this says */
-	bool new_session; /* setsid(): its own session and process group */
+	int err_fd;           /* hyp_spawn_run captures stderr whatever this says */
+	bool new_session;     /* setsid(): its own session and process group */
+	int pass_fd;          /* > 0: kept open in the child as HYP_SPAWN_PASS_FD */
+	unsigned long nofile; /* > 0: RLIMIT_NOFILE (soft and hard; the hard limit
+	                         if it cannot be raised), set before drop */
 };
 
 /* Start the child; *ret_pid is its pid, to reap with hyp_spawn_wait (or a

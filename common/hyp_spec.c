@@ -35,6 +35,11 @@ void hyp_spec_free(struct hyp_vm_spec *spec)
 	free(spec->cpu_model);
 	hyp_image_free(&spec->image);
 	hyp_placement_free(&spec->placement);
+	for (size_t i = 0; i < spec->nshares; i++)
+		hyp_share_free(&spec->shares[i]);
+	free(spec->shares);
+	free(spec->virtiofsd);
+	free(spec->boot_params);
 	memset(spec, 0, sizeof(*spec));
 }
 
@@ -171,6 +176,48 @@ static int copy_identity(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
 	return 0;
 }
 
+static int fill_share(struct hyp_share *s, const char *job_dir, unsigned i, const char *path,
+                      const char *root)
+{
+	s->path = strdup(path);
+	s->root = strdup(root);
+	s->tag = hyp_fs_tag(i);
+	s->socket = hyp_fs_socket_path(job_dir, i);
+	return s->path && s->root && s->tag && s->socket ? 0 : -ENOMEM;
+}
+
+static int set_shares(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
+                      const struct hyp_alloc *alloc, hyp_error *err)
+{
+	_cleanup_strv_ char **paths = NULL, **roots = NULL;
+	int r = hyp_shares_select(cfg->shares, alloc->shares, &paths, &roots, err);
+	if (r < 0)
+		return hyp_error_prefix(err, "job %u", alloc->job_id);
+	size_t n = 0;
+	while (paths[n])
+		n++;
+	spec->virtiofsd = strdup(cfg->virtiofsd ? cfg->virtiofsd : "");
+	spec->shares = calloc(n + 1, sizeof(*spec->shares));
+	if (!spec->virtiofsd || !spec->shares)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	for (; spec->nshares < n; spec->nshares++)
+		if (fill_share(&spec->shares[spec->nshares], spec->job_dir, (unsigned)spec->nshares,
+		               paths[spec->nshares], roots[spec->nshares]) < 0)
+			return spec->nshares++, hyp_fail(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* What the kernel command line has left after ours and the image's. */
+static int set_boot_params(struct hyp_vm_spec *spec, const struct hyp_alloc *alloc, hyp_error *err)
+{
+	size_t used =
+	    HYP_BOOT_BASE_RESERVE + (spec->image.cmdline ? strlen(spec->image.cmdline) : 0);
+	size_t max = used < HYP_CMDLINE_MAX - 1 ? HYP_CMDLINE_MAX - 1 - used : 0;
+	int r = hyp_bootcfg_encode(spec->node, alloc->guest, spec->shares, spec->nshares, max,
+	                           &spec->boot_params, err);
+	return r < 0 ? hyp_error_prefix(err, "job %u", alloc->job_id) : 0;
+}
+
 int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
                    const struct hyp_topology *topo, const struct hyp_alloc *alloc,
                    struct hyp_vm_spec *ret_spec, hyp_error *err)
@@ -183,6 +230,10 @@ int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
 		r = set_memory(&spec, cfg, alloc, err);
 	if (r >= 0)
 		r = hyp_image_copy(img, &spec.image, err);
+	if (r >= 0)
+		r = set_shares(&spec, cfg, alloc, err);
+	if (r >= 0)
+		r = set_boot_params(&spec, alloc, err);
 	if (r >= 0 && hyp_placement_compute(topo, alloc->cpus, alloc->ncpus, spec.memory_mib,
 	                                    cfg->housekeeping_cpus, &spec.placement, err) < 0)
 		r = hyp_error_prefix(err, "job %u", alloc->job_id);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hyp_bootcfg.h"
 #include "hyp_catalog.h"
 #include "hyp_config.h"
 #include "hyp_error.h"
@@ -28,6 +29,8 @@ struct hyp_alloc {
 	size_t ncpus;
 	unsigned long long memory_mb; /* memory allocated to the job on this node */
 	const char *hugepages;        /* user's choice, NULL for the configured default */
+	const char *shares;           /* user's choice (hyp_shares_select), NULL: all allowed */
+	const struct hyp_guest_user *guest; /* the user as the guest shows it; NULL: no entry */
 };
 
 struct hyp_vm_spec {
@@ -49,6 +52,10 @@ struct hyp_vm_spec {
 	bool numa_bind;                /* <numatune> binds cells to their host nodes */
 	struct hyp_image image;
 	struct hyp_placement placement;
+	struct hyp_share *shares; /* virtio-fs shares, each served by its own virtiofsd */
+	size_t nshares;
+	char *virtiofsd;   /* cfg->virtiofsd */
+	char *boot_params; /* hyp_bootcfg_encode(): the agent's kernel parameters */
 };
 
 int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,

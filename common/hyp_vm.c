@@ -21,6 +21,7 @@
 #include "hyp_statedir.h"
 #include "hyp_time.h"
 #include "hyp_virt.h"
+#include "hyp_virtiofs.h"
 
 #define LOCK_TIMEOUT_S 60
 #define READY_POLL_MS  20
@@ -189,6 +190,8 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 	if (r >= 0 && spec->overlay && (r = hyp_resources_add(n->resources, HYP_RES_FILE,
 	                                                      spec->overlay, err)) >= 0)
 		r = hyp_overlay_create(&spec->image, spec->overlay, spec->uid, spec->gid, err);
+	if (r >= 0)
+		r = hyp_virtiofs_start(spec, n->resources, err);
 	_cleanup_free_ char *xml = NULL;
 	if (r >= 0)
 		r = hyp_domain_xml(spec, &xml, err);

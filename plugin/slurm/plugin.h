@@ -31,6 +31,7 @@ struct plugin_state {
 	/* slurmstepd: how long this step's start waited for the guest, 0 when
 	 * it found the VM running */
 	unsigned boot_ms;
+	char shares[PLUGIN_SHARES_MAX]; /* --vm-shares as given, "" if not */
 	/* slurmstepd: a setup error remembered for task_init (Slurm does not
 	 * report errors from init_post_opt to the user) */
 	bool setup_failed;
@@ -47,6 +48,9 @@ int plugin_register_options(spank_t sp);
 void plugin_getopt(spank_t sp);
 /* The image the user asked for, after the default; NULL if none. */
 const char *plugin_image(void);
+/* --vm-shares for hyp_job_request.shares: NULL (every allowed share) if
+ * not given. */
+const char *plugin_shares(void);
 /*
  * slurmstepd, as root, before plugin_stepd_post_opt: replace the step's own
  * options by the job's, as its prolog recorded them on this node, so that

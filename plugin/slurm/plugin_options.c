@@ -12,13 +12,14 @@
 #include "hyp_build_config.h"
 #include "hyp_hugepages.h"
 #include "hyp_names.h"
+#include "hyp_shares.h"
 #include "hyp_cleanup.h"
 #include "plugin.h"
 
 #define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
 #define DEFAULT_SCONTROL_PATH "/usr/bin/scontrol"
 
-enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES, OPT_VM_VERBOSE };
+enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES, OPT_VM_SHARES, OPT_VM_VERBOSE };
 
 static int opt_store(int val, const char *optarg, int remote);
 
@@ -31,6 +32,10 @@ static struct spank_option options[] = {
      "Back the VM's memory with huge pages of SIZE: one of " HYP_HUGEPAGE_NAMES
      " (as the site allows).",
      1, OPT_VM_HUGEPAGES, opt_store},
+    {"vm-shares", "PATH[,PATH]|none",
+     "Share these host directories with the VM (mounted at the same paths), within the "
+     "site's allowed shares; 'none' for none. Default: every allowed share.",
+     1, OPT_VM_SHARES, opt_store},
     {"vm-verbose", NULL,
      "Say on stderr how long the VM took to boot (the provisioning time, apart from the "
      "job's run time).",
@@ -66,12 +71,46 @@ static int store_image(const char *v)
 	return 0;
 }
 
+/* Checked for form here; the allowlist at submission (plugin_submit.c)
+ * and again on the node (the core). */
+static int check_shares(const char *v, hyp_error *err)
+{
+	if (!*v || strlen(v) >= sizeof(plugin.shares) || strchr(v, '\n'))
+		return hyp_fail(err, EINVAL, "give PATH[,PATH] (at most %zu characters) or none",
+		                sizeof(plugin.shares) - 1);
+	for (const char *p = v; strcmp(v, "none") != 0;) {
+		size_t len = strcspn(p, ",");
+		_cleanup_free_ char *path = NULL;
+		int r = hyp_share_path_normalize("path", p, len, &path, err);
+		if (r < 0)
+			return r;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return 0;
+}
+
+static int store_shares(const char *v)
+{
+	hyp_error err = {0};
+	if (check_shares(v, &err) < 0) {
+		plugin.options_invalid = true;
+		slurm_error(PLUGIN_LOG_PREFIX "--vm-shares=%s: %s", v, err.msg);
+		return -1;
+	}
+	snprintf(plugin.shares, sizeof(plugin.shares), "%s", v);
+	return 0;
+}
+
 /* Callbacks can run several times with the same value: store, don't act. */
 static int opt_store(int val, const char *optarg, int remote)
 {
 	const char *v = optarg ? optarg : "";
 	if (val == OPT_VM_IMAGE)
 		return store_image(v);
+	if (val == OPT_VM_SHARES)
+		return store_shares(v);
 	if (val == OPT_VM_VERBOSE) {
 		plugin.verbose = true;
 		return 0;
@@ -144,6 +183,11 @@ const char *plugin_image(void)
 	return plugin.default_image;
 }
 
+const char *plugin_shares(void)
+{
+	return plugin.shares[0] ? plugin.shares : NULL;
+}
+
 const char *plugin_node_name(void)
 {
 	static char node[HYP_NODE_NAME_MAX + 1];
@@ -199,6 +243,7 @@ static void adopt_record(const struct plugin_record *rec)
 	plugin.options_invalid = rec->invalid;
 	snprintf(plugin.image, sizeof(plugin.image), "%s", rec->image);
 	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", rec->hugepages);
+	snprintf(plugin.shares, sizeof(plugin.shares), "%s", rec->shares);
 }
 
 static int check_request(uint32_t job_id)
@@ -208,7 +253,9 @@ static int check_request(uint32_t job_id)
 		return 0;
 	if (plugin.options_invalid) {
 		hyp_fail(err, EINVAL,
-		         "job %" PRIu32 ": its --vm-image or --vm-hugepages was refused", job_id);
+		         "job %" PRIu32
+		         ": its --vm-image, --vm-hugepages or --vm-shares was refused",
+		         job_id);
 		return fail_step();
 	}
 	if (!plugin_image()) {

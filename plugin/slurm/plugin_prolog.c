@@ -22,6 +22,7 @@ static void record_from_options(uid_t uid, struct plugin_record *rec)
 	};
 	snprintf(rec->image, sizeof(rec->image), "%s", plugin.image);
 	snprintf(rec->hugepages, sizeof(rec->hugepages), "%s", plugin.hugepages);
+	snprintf(rec->shares, sizeof(rec->shares), "%s", plugin.shares);
 }
 
 int plugin_job_prolog(spank_t sp)

@@ -8,6 +8,7 @@
  *   invalid=0
  *   image=rocky9
  *   hugepages=2M
+ *   shares=/home/alice,/scratch
  *
  * Written by root into the root-owned state directory (a user can neither
  * create nor replace it), read by root in slurmstepd. Every key exactly
@@ -25,10 +26,10 @@
 #include "hyp_cleanup.h"
 #include "plugin_record.h"
 
-#define RECORD_MAX 1024
+#define RECORD_MAX 4096
 
-enum { KEY_UID, KEY_VM, KEY_INVALID, KEY_IMAGE, KEY_HUGEPAGES, NKEYS };
-static const char *const keys[NKEYS] = {"uid", "vm", "invalid", "image", "hugepages"};
+enum { KEY_UID, KEY_VM, KEY_INVALID, KEY_IMAGE, KEY_HUGEPAGES, KEY_SHARES, NKEYS };
+static const char *const keys[NKEYS] = {"uid", "vm", "invalid", "image", "hugepages", "shares"};
 
 static void record_name(uint32_t job_id, const char *suffix, char buf[64])
 {
@@ -71,11 +72,13 @@ static int write_all(int fd, const char *text, size_t len)
 
 static int format_record(const struct plugin_record *rec, char text[RECORD_MAX], hyp_error *err)
 {
-	if (strchr(rec->image, '\n') || strchr(rec->hugepages, '\n'))
+	if (strchr(rec->image, '\n') || strchr(rec->hugepages, '\n') || strchr(rec->shares, '\n'))
 		return hyp_fail(err, EINVAL, "option values must not hold a newline");
-	return snprintf(text, RECORD_MAX, "uid=%u\nvm=%d\ninvalid=%d\nimage=%.*s\nhugepages=%.*s\n",
+	return snprintf(text, RECORD_MAX,
+	                "uid=%u\nvm=%d\ninvalid=%d\nimage=%.*s\nhugepages=%.*s\nshares=%.*s\n",
 	                (unsigned)rec->uid, rec->vm, rec->invalid, PLUGIN_IMAGE_MAX - 1, rec->image,
-	                PLUGIN_HUGEPAGES_MAX - 1, rec->hugepages);
+	                PLUGIN_HUGEPAGES_MAX - 1, rec->hugepages, PLUGIN_SHARES_MAX - 1,
+	                rec->shares);
 }
 
 int plugin_record_write(const char *state_dir, uint32_t job_id, const struct plugin_record *rec,
@@ -136,6 +139,11 @@ static int parse_value(struct plugin_record *rec, int key, const char *v)
 		return parse_flag(v, &rec->invalid);
 	case KEY_IMAGE:
 		return snprintf(rec->image, sizeof(rec->image), "%s", v) < (int)sizeof(rec->image)
+		           ? 0
+		           : -EINVAL;
+	case KEY_SHARES:
+		return snprintf(rec->shares, sizeof(rec->shares), "%s", v) <
+		               (int)sizeof(rec->shares)
 		           ? 0
 		           : -EINVAL;
 	default:

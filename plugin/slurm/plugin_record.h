@@ -16,6 +16,7 @@
 
 #define PLUGIN_IMAGE_MAX     128
 #define PLUGIN_HUGEPAGES_MAX 8
+#define PLUGIN_SHARES_MAX    2048
 
 struct plugin_record {
 	uid_t uid;                    /* the job's user: a record left by another job is refused */
@@ -23,6 +24,7 @@ struct plugin_record {
 	bool invalid;                 /* ... with an option value that was refused */
 	char image[PLUGIN_IMAGE_MAX]; /* "": the site's default image */
 	char hugepages[PLUGIN_HUGEPAGES_MAX]; /* "": the configured default */
+	char shares[PLUGIN_SHARES_MAX];       /* --vm-shares as given; "": every allowed share */
 };
 
 /* Write (replace) the record of job_id, creating state_dir (root 0755) if

@@ -56,6 +56,8 @@ static void expect_defaults(const struct hyp_config *cfg)
 	cr_expect_str_eq(cfg->housekeeping_cpus, "");
 	cr_expect_str_eq(cfg->hugepages_allowed, "none,2M,1G");
 	cr_expect_str_eq(cfg->hugepages_default, "none");
+	cr_expect(cfg->shares && !cfg->shares[0], "no shares");
+	cr_expect_str_eq(cfg->virtiofsd, "/usr/lib/qemu/virtiofsd");
 }
 
 Test(config, empty_file_means_defaults)
@@ -146,7 +148,7 @@ Test(config, unknown_key_lists_the_known_ones)
 	         "vmm_reserve_mb, boot_timeout, images, ",
 	         path);
 	cr_expect(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
-	const char *keys[] = {"numa_bind", "console_keep_dir", "console_keep_files"};
+	const char *keys[] = {"numa_bind", "shares", "virtiofsd", "console_keep_dir", "console_keep_files"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		cr_expect(strstr(err.msg, keys[i]), "%s missing from: %s", keys[i], err.msg);
 	cr_expect_eq(err.msg[strlen(err.msg) - 1], ')', "the list is complete: %s", err.msg);
@@ -291,10 +293,47 @@ Test(config, example_file_lists_every_key_with_its_default)
 			keys += fputs(line + 1, out) >= 0;
 	}
 	fclose(steal_pointer(&out));
-	cr_expect_eq(keys, 15, "every key but images is shown");
+	cr_expect_eq(keys, 17, "every key but images is shown");
 
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	hyp_error err = {0};
 	cr_assert_eq(hyp_config_load(path, &cfg, &err), 0, "%s", err.msg);
 	expect_defaults(&cfg);
+}
+
+Test(config, shares_and_virtiofsd)
+{
+	struct hyp_config cfg = {0};
+	load_ok("state_dir = /run/h\n", &cfg);
+	cr_expect_null(cfg.shares[0], "no shares by default");
+	cr_expect_str_eq(cfg.virtiofsd, "/usr/lib/qemu/virtiofsd");
+	hyp_config_free(&cfg);
+	load_ok("shares = /home  /scratch//x/./ \t/data\nvirtiofsd = /opt/virtiofsd\n", &cfg);
+	cr_assert_not_null(cfg.shares[2]);
+	cr_expect_str_eq(cfg.shares[0], "/home");
+	cr_expect_str_eq(cfg.shares[1], "/scratch/x");
+	cr_expect_str_eq(cfg.shares[2], "/data");
+	cr_expect_null(cfg.shares[3]);
+	cr_expect_str_eq(cfg.virtiofsd, "/opt/virtiofsd");
+	hyp_config_free(&cfg);
+}
+
+Test(config, bad_shares)
+{
+	static const char *const bad[][2] = {
+	    {"shares = home\n", "shares: 'home' is not an absolute path"},
+	    {"shares = /home/../etc\n", "shares: '/home/../etc' holds '..'"},
+	    {"shares = /\n", "shares: '/' cannot be shared"},
+	    {"shares = /a /a/\n", "shares: '/a' is listed twice"},
+	    {"virtiofsd = virtiofsd\n", "virtiofsd: 'virtiofsd' is not an absolute path"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hyp_config cfg = {0};
+		hyp_error err = {0};
+		char full[512];
+		write_conf(bad[i][0]);
+		cr_expect_lt(hyp_config_load(path, &cfg, &err), 0, "%s", bad[i][0]);
+		snprintf(full, sizeof(full), "%s:1: %s", path, bad[i][1]);
+		cr_expect_str_eq(err.msg, full);
+	}
 }

@@ -502,3 +502,38 @@ Test(domain_xml, refuses_to_run_qemu_as_root)
 	cr_expect_str_eq(err.msg, "domain XML: job user 'root' is root: QEMU would run as root");
 	cr_expect_str_eq(xml, "untouched");
 }
+
+Test(domain_xml, shares_are_virtiofs_filesystems_on_our_sockets)
+{
+	struct hyp_share shares[] = {
+	    {.path = "/home", .tag = "hypfs0", .socket = "/run/hyperion/job.42/fs.0.sock"},
+	    {.path = "/scratch/a b", .tag = "hypfs1", .socket = "/run/hyperion/job.42/fs.1.sock"},
+	};
+	struct hyp_vm_spec spec = base_spec();
+	spec.shares = shares;
+	spec.nshares = 2;
+	spec.boot_params =
+	    "hyperion.hostname=cn042 hyperion.shares=hypfs0:/home,hypfs1:/scratch/a%20b";
+	struct doc d;
+	render(&spec, &d);
+	cr_expect_eq(count(&d, "/domain/devices/filesystem[@type='mount']"), 2);
+	EXPECT_XP(&d, "virtiofs", "/domain/devices/filesystem[1]/driver/@type");
+	EXPECT_XP(&d, "/run/hyperion/job.42/fs.1.sock",
+	          "/domain/devices/filesystem[2]/source/@socket");
+	EXPECT_XP(&d, "hypfs1", "/domain/devices/filesystem[2]/target/@dir");
+	cr_expect_eq(count(&d, "/domain/devices/filesystem/binary"), 0,
+	             "libvirt's own virtiofsd (root) is never asked for");
+	EXPECT_XP(&d, "shared", "/domain/memoryBacking/access/@mode");
+	_cleanup_free_ char *cmdline = xp(&d, "/domain/os/cmdline");
+	cr_expect(strstr(cmdline, "quiet hyperion.hostname=cn042 hyperion.shares="), "%s", cmdline);
+	doc_free(&d);
+}
+
+Test(domain_xml, no_shares_no_filesystem)
+{
+	struct hyp_vm_spec spec = base_spec();
+	struct doc d;
+	render(&spec, &d);
+	cr_expect_eq(count(&d, "/domain/devices/filesystem"), 0);
+	doc_free(&d);
+}

@@ -290,3 +290,22 @@ Test(spawn, cleanup_attribute_leaves_a_reaped_child_alone)
 	cr_assert_eq(pid, -1);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+Test(spawn, one_fd_passed_as_fd_4)
+{
+	_cleanup_close_ int fd = memfd_create("passed", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	const char *argv[] = {
+	    "/bin/sh", "-c", "echo through-4 >&4; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL};
+	struct hyp_spawn sp = {.argv = argv, .pass_fd = fd};
+	char out[256];
+	hyp_error err = {0};
+	cr_assert_eq(run_output(&sp, out, sizeof(out), &err), 0, "%s", err.msg);
+	char got[64] = "";
+	ssize_t n = pread(fd, got, sizeof(got) - 1, 0);
+	got[n > 0 ? n : 0] = '\0';
+	cr_expect_str_eq(got, "through-4\n");
+	/* 0-2, 4, and ls's own directory fd */
+	cr_expect(!strncmp(out, "0 1 2 3 4 ", 10) || !strncmp(out, "0 1 2 4 ", 8), "%s", out);
+	cr_expect_null(strstr(out, " 5 6"), "%s", out);
+}

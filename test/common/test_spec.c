@@ -299,3 +299,83 @@ Test(spec, free_is_idempotent)
 	hyp_spec_free(&spec);
 	hyp_spec_free(NULL);
 }
+
+Test(spec, shares_within_the_allowlist)
+{
+	configure("state_dir = /run/hyperion\nshares = /home /scratch/\n");
+	struct hyp_alloc alloc = alloc_of(1024, NULL);
+	struct hyp_vm_spec spec = {0};
+	build(&appliance, &alloc, &spec);
+	cr_assert_eq(spec.nshares, 2, "no choice: every allowed share");
+	cr_expect_str_eq(spec.shares[0].path, "/home");
+	cr_expect_str_eq(spec.shares[0].tag, "hypfs0");
+	cr_expect_str_eq(spec.shares[0].socket, "/run/hyperion/n1/job.42/fs.0.sock");
+	cr_expect_str_eq(spec.shares[1].path, "/scratch");
+	cr_expect_str_eq(spec.shares[1].socket, "/run/hyperion/n1/job.42/fs.1.sock");
+	cr_expect_str_eq(spec.virtiofsd, "/usr/lib/qemu/virtiofsd");
+	cr_expect(strstr(spec.boot_params, "hyperion.shares=hypfs0:/home,hypfs1:/scratch"), "%s",
+	          spec.boot_params);
+	cr_expect(strstr(spec.boot_params, "hyperion.hostname=n1"), "%s", spec.boot_params);
+	hyp_spec_free(&spec);
+
+	alloc.shares = "/home/alice//run1/,/scratch";
+	build(&appliance, &alloc, &spec);
+	cr_assert_eq(spec.nshares, 2);
+	cr_expect_str_eq(spec.shares[0].path, "/home/alice/run1");
+	cr_expect_str_eq(spec.shares[0].root, "/home");
+	hyp_spec_free(&spec);
+
+	alloc.shares = "none";
+	build(&appliance, &alloc, &spec);
+	cr_expect_eq(spec.nshares, 0);
+	cr_expect(strstr(spec.boot_params, "hyperion.shares="), "%s", spec.boot_params);
+	hyp_spec_free(&spec);
+
+	alloc.shares = "/etc";
+	expect_error(&appliance, &alloc,
+	             "job 42: share '/etc' is not allowed on this site (allowed: /home /scratch)");
+	alloc.shares = "/homework";
+	expect_error(&appliance, &alloc,
+	             "job 42: share '/homework' is not allowed on this site (allowed: /home "
+	             "/scratch)");
+	alloc.shares = "/home/../etc";
+	expect_error(&appliance, &alloc, "job 42: shares: '/home/../etc' holds '..'");
+}
+
+Test(spec, no_shares_by_default)
+{
+	struct hyp_alloc alloc = alloc_of(1024, NULL);
+	struct hyp_vm_spec spec = {0};
+	build(&appliance, &alloc, &spec);
+	cr_expect_eq(spec.nshares, 0);
+	hyp_spec_free(&spec);
+	alloc.shares = "/home";
+	expect_error(&appliance, &alloc,
+	             "job 42: share '/home' is not allowed on this site (allowed: none)");
+}
+
+Test(spec, groups_that_do_not_fit_the_command_line_are_left_out)
+{
+	static struct hyp_guest_group groups[200];
+	static char names[200][40];
+	for (int i = 0; i < 200; i++) {
+		snprintf(names[i], sizeof(names[i]), "a-rather-long-group-name-%03d", i);
+		groups[i] = (struct hyp_guest_group){.name = names[i], .gid = 5000 + (gid_t)i};
+	}
+	struct hyp_guest_user guest = {.name = "alice",
+	                               .uid = 1000,
+	                               .gid = 5000,
+	                               .home = "/home/alice",
+	                               .groups = groups,
+	                               .ngroups = 200};
+	struct hyp_alloc alloc = alloc_of(1024, NULL);
+	alloc.guest = &guest;
+	struct hyp_vm_spec spec = {0};
+	build(&disk, &alloc, &spec);
+	size_t len = strlen(spec.boot_params);
+	cr_expect_leq(len + HYP_BOOT_BASE_RESERVE + strlen(disk.cmdline), HYP_CMDLINE_MAX - 1);
+	cr_expect(strstr(spec.boot_params, "a-rather-long-group-name-000:5000"));
+	cr_expect_null(strstr(spec.boot_params, "a-rather-long-group-name-199"));
+	cr_expect(strstr(spec.boot_params, "hyperion.user=alice:1000:5000:/home/alice"));
+	hyp_spec_free(&spec);
+}

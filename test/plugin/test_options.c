@@ -119,3 +119,21 @@ Test(options, hugepage_sizes)
 	cr_expect_eq(give("vm-hugepages", "4M"), -1);
 	cr_expect(plugin.options_invalid);
 }
+
+Test(options, vm_shares)
+{
+	cr_expect_eq(give("vm-shares", "/home/a,/scratch/x y"), 0);
+	cr_expect_str_eq(plugin_shares(), "/home/a,/scratch/x y");
+	cr_expect_eq(give("vm-shares", "none"), 0);
+	cr_expect_str_eq(plugin_shares(), "none");
+	cr_expect(!plugin.options_invalid);
+	cr_expect_eq(give("vm-shares", "relative/path"), -1);
+	cr_expect_eq(give("vm-shares", "/home/../etc"), -1);
+	cr_expect_eq(give("vm-shares", ""), -1);
+	cr_expect(plugin.options_invalid, "a refused value fails the job");
+}
+
+Test(options, no_vm_shares_is_every_allowed_share)
+{
+	cr_expect_null(plugin_shares());
+}

@@ -24,6 +24,7 @@ struct ctl_alloc_args {
 	unsigned long long memory_mb;
 	const char *image;
 	const char *hugepages;
+	const char *shares;   /* --shares PATH,PATH | none (NULL: every allowed share) */
 	const char *topology; /* another machine's hwloc XML */
 	const char *node;     /* NULL: this host's short name */
 	bool no_wait;         /* start only */

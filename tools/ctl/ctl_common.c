@@ -55,6 +55,9 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 	case 'N':
 		a->node = optarg;
 		return 0;
+	case 'S':
+		a->shares = optarg;
+		return 0;
 	default:
 		return hyp_fail(err, EINVAL, "unknown option (see hyperionctl --help)");
 	}
@@ -73,6 +76,7 @@ static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_arg
 	    {"topology", required_argument, NULL, 't'},
 	    {"no-wait", no_argument, NULL, 'n'},
 	    {"node", required_argument, NULL, 'N'},
+	    {"shares", required_argument, NULL, 'S'},
 	    {0},
 	};
 	struct ctl_alloc_args a = {0};
@@ -130,6 +134,7 @@ int ctl_request_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
 	    .memory_mb = a->memory_mb,
 	    .image = a->image,
 	    .hugepages = a->hugepages,
+	    .shares = a->shares,
 	    .topology = a->topology,
 	};
 	r = lookup_user(a->user, &req.uid, &req.gid, err);
