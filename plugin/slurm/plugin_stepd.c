@@ -48,6 +48,7 @@ static int job_request(spank_t sp, const char *image, char *user, size_t user_si
 	*req = (struct hyp_job_request){.config_path = plugin.config_path,
 	                                .node = plugin_node_name(),
 	                                .image = image,
+	                                .shares = plugin_shares(),
 	                                .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL};
 	if (spank_get_item(sp, S_JOB_ID, &req->job_id) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_UID, &req->uid) != ESPANK_SUCCESS ||
