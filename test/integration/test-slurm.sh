@@ -26,6 +26,7 @@ domain_type = qemu
 state_dir = $state
 vmm_reserve_mb = 64
 images = $tmp/images.d
+shares = /home $tmp/missing-share
 CONF
 cat >"$tmp/images.d/test.conf" <<CONF
 [image default]
@@ -52,7 +53,17 @@ trap cleanup EXIT
 "$top/scripts/cluster-up" --plugin "$build/plugin/slurm/hyperion.so" --hyperion-conf "$conf" \
 	--exec "$build/tools/exec/hyperion-exec" --features hyperion,hyperion_tcg \
 	--no-check >"$tmp/cluster-up.log" 2>&1 ||
-	{ cat "$tmp/cluster-up.log"; fail "cluster-up"; summary; exit 1; }
+	{ cat "$tmp/cluster-up.log"; fail "cluster-up"; live_virtiofsd() { # not zombies: PID 1 here reaps orphans slowly
+	local p n=0
+	for p in $(pgrep -u "$user" virtiofsd); do
+		[ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] || n=$((n + 1))
+	done
+	echo "$n"
+}
+expect_eq "no virtiofsd of the user left after every job above (completed, cancelled, timed out, killed, failed)" \
+	0 "$(live_virtiofsd)"
+
+summary; exit 1; }
 pass "cluster up with the plugin"
 
 as_user() { (cd "$work" && runuser -u "$user" -- "$@"); }
@@ -297,6 +308,36 @@ expect_match "srun --multi-prog is refused with a clear message" \
 [[ "$out" != *multi-prog-ran* ]] && pass "... and nothing ran outside the VM" ||
 	fail "... and nothing ran outside the VM" "$out"
 
+echo "== the job's files in the guest: shares and the node's identity"
+runuser -u "$user" -- mkdir -p "$work/run1"
+echo "hello from the host" | runuser -u "$user" -- tee "$work/run1/input.txt" >/dev/null
+jid=$( (cd "$work/run1" && runuser -u "$user" -- sbatch --parsable --wait --vm-image=default \
+	-o out-%j.txt --wrap 'cat input.txt >copy.txt; echo "pwd=$(pwd)"; echo "home=$HOME";
+		[ -d "$HOME" ] && echo home-exists; echo "host=$(hostname)"; id -un;
+		dd if=/dev/urandom of=big bs=1M count=100 2>/dev/null; sha256sum big | cut -d" " -f1') )
+jid=${jid%%;*}
+out=$(cat "$work/run1/out-$jid.txt" 2>/dev/null)
+expect_eq "a job reads input.txt where it was submitted, and its copy is on the host" \
+	"hello from the host" "$(cat "$work/run1/copy.txt" 2>/dev/null)"
+expect_eq "... owned by the user" "$user" "$(stat -c %U "$work/run1/copy.txt" 2>/dev/null)"
+expect_match "pwd in the guest is the host's cwd" "^pwd=$work/run1$" "$out"
+expect_match "\$HOME is the user's, and exists" "^home=$home$" "$out"
+expect_match "... exists" "^home-exists$" "$out"
+expect_match "hostname in the guest is the node's name" "^host=$node$" "$out"
+expect_match "the user exists by name in the guest" "^$user$" "$out"
+expect_match "a 100 MB file written in the guest is on the host, intact" \
+	"^$(sha256sum <"$work/run1/big" | cut -d' ' -f1)$" "$out"
+expect_eq "... owned by the user" "$user" "$(stat -c %U "$work/run1/big" 2>/dev/null)"
+jid=$(as_user sbatch --parsable --wait --vm-image=default --vm-shares="$tmp/missing-share" \
+	-o "$work/missing-%j.txt" --wrap true)
+jid=${jid%%;*}
+expect_match "a share missing on the node fails the job, naming it" \
+	"hyperion: .*$tmp/missing-share" "$(cat "$work/missing-$jid.txt" 2>/dev/null)"
+expect_match "... and the node stays up, not drained" "^(idle|mixed|completing)" "$(node_state)"
+out=$(as_user sbatch --vm-image=default --vm-shares=/etc --wrap true 2>&1)
+expect_match "a share outside the allowlist is refused at submission, naming the allowed ones" \
+	"/etc.*(allowed|shares).*/home" "$out"
+
 echo "== errors"
 before=$(squeue -h | wc -l)
 out=$(as_user sbatch --vm-image=nope "$work/job.sh" 2>&1)
@@ -359,5 +400,15 @@ scontrol update nodename="$node" state=resume
 # the failed job may still be completing, and a restarted slurmd answering
 for _ in $(seq 30); do [[ $(node_state) =~ ^(idle|mixed)$ ]] && break; sleep 1; done
 expect_match "... and resumes" "^(idle|mixed)" "$(node_state)"
+
+live_virtiofsd() { # not zombies: PID 1 here reaps orphans slowly
+	local p n=0
+	for p in $(pgrep -u "$user" virtiofsd); do
+		[ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] || n=$((n + 1))
+	done
+	echo "$n"
+}
+expect_eq "no virtiofsd of the user left after every job above (completed, cancelled, timed out, killed, failed)" \
+	0 "$(live_virtiofsd)"
 
 summary
