@@ -38,7 +38,17 @@ initrd = $appliance/initrd.img
 kind = appliance
 kernel = $tmp/no-such-vmlinuz
 initrd = $appliance/initrd.img
+
+# a cpio archive without /init: the guest kernel panics
+[image panic]
+kind = appliance
+kernel = $appliance/vmlinuz
+initrd = $tmp/broken.img
 CONF
+mkdir -p "$tmp/broken/etc"
+echo x >"$tmp/broken/etc/x"
+(cd "$tmp/broken" && find . | cpio -o -H newc 2>/dev/null | gzip) >"$tmp/broken.img"
+echo "console_keep_dir = $tmp/consoles" >>"$conf"
 home=$(getent passwd "$user" | cut -d: -f6)
 work="$home/hyperion-it"
 rm -rf "$work"
@@ -352,6 +362,25 @@ expect_match "a missing kernel fails the job with a clear message" "hyperion: .*
 expect_match "... the job fails" "^[1-9]" "$(job_field "$jid" ExitCode)"
 expect_match "... and the node stays up, not drained" "^(idle|mixed|allocated|completing)" "$(node_state)"
 check "... and nothing is left" wait_nothing_left "$jid" 10
+
+echo "== provisioning apart from run time"
+jid=$(as_user sbatch --parsable --wait --vm-image=default --vm-verbose -o "$work/verbose-%j.txt" \
+	--wrap true)
+jid=${jid%%;*}
+expect_match "--vm-verbose: the job's stderr says how long its VM took to boot" \
+	"hyperion: VM of node $node ready in [0-9]+\.[0-9]+ s" "$(cat "$work/verbose-$jid.txt" 2>/dev/null)"
+expect_match "... and slurmd's log records it for every VM job" \
+	"hyperion: job $jid: VM hyperion-$node-$jid ready in [0-9]+ ms" \
+	"$(grep "job $jid: VM" /run/hyperion-cluster/log/slurmd.log)"
+jid=$(as_user sbatch --parsable --wait --vm-image=panic -o "$work/panic-%j.txt" --wrap true)
+jid=${jid%%;*}
+text=$(cat "$work/panic-$jid.txt" 2>/dev/null)
+expect_match "a guest that cannot boot fails its job, saying where its console log is kept" \
+	"console log kept in $tmp/consoles/$node-$jid-[0-9]+\.console\.log" "$text"
+kept=$(printf '%s\n' "$text" | sed -n "s|.*console log kept in \($tmp/consoles/[^ )]*\)).*|\1|p" | head -n 1)
+expect_match "... where it is, with the panic" "Kernel panic" "$(cat "$kept" 2>/dev/null)"
+check "... and nothing else of the job is left" wait_nothing_left "$jid" 10
+expect_match "... and the node stays up" "^(idle|mixed|completing)" "$(node_state)"
 
 echo "== node features and the health check"
 expect_match "sinfo shows the node's features" "hyperion,hyperion_tcg" "$(sinfo -h -n "$node" -o '%f')"
