@@ -31,11 +31,11 @@ struct checker {
 	struct hyp_capabilities caps;
 };
 
-static void reportf(struct checker *c, enum hyp_check_status st, const char *name,
-                    const char *fmt, ...) HYP_PRINTF(4, 5);
+static void reportf(struct checker *c, enum hyp_check_status st, const char *name, const char *fmt,
+                    ...) HYP_PRINTF(4, 5);
 
-static void reportf(struct checker *c, enum hyp_check_status st, const char *name,
-                    const char *fmt, ...)
+static void reportf(struct checker *c, enum hyp_check_status st, const char *name, const char *fmt,
+                    ...)
 {
 	char detail[HYP_ERROR_MSG_SIZE];
 	va_list ap;
@@ -61,7 +61,8 @@ static void check_kvm(struct checker *c)
 {
 	if (c->cfg->domain_type == HYP_DOMAIN_QEMU) {
 		c->caps.tcg = true;
-		reportf(c, HYP_CHECK_OK, "kvm", "domain_type = qemu: guests run under emulation (TCG)");
+		reportf(c, HYP_CHECK_OK, "kvm",
+		        "domain_type = qemu: guests run under emulation (TCG)");
 		return;
 	}
 	char dev[512];
@@ -179,7 +180,8 @@ static void check_hugepages(struct checker *c)
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		unsigned long kib;
 		hyp_hugepage_size_parse(sizes[i], &kib, &err);
-		bool allowed = c->cfg->hugepages_allowed && strcasestr(c->cfg->hugepages_allowed, sizes[i]);
+		bool allowed =
+		    c->cfg->hugepages_allowed && strcasestr(c->cfg->hugepages_allowed, sizes[i]);
 		if (!allowed && kib != dflt)
 			continue;
 		char name[32];
@@ -238,8 +240,7 @@ int hyp_check_node(const struct hyp_config *cfg, const char *root, hyp_check_rep
 	return c.failures;
 }
 
-void hyp_check_features(const struct hyp_capabilities *caps, int failures, char *buf,
-                        size_t size)
+void hyp_check_features(const struct hyp_capabilities *caps, int failures, char *buf, size_t size)
 {
 	if (failures || !(caps->kvm || caps->tcg)) {
 		snprintf(buf, size, "%s", "");

@@ -34,8 +34,7 @@ int hyp_check_node(const struct hyp_config *cfg, const char *root, hyp_check_rep
 
 /* "hyperion,hyperion_kvm,hyperion_vfio" for what works; "" if nothing
  * does (the node must not get VM jobs). */
-void hyp_check_features(const struct hyp_capabilities *caps, int failures, char *buf,
-                        size_t size);
+void hyp_check_features(const struct hyp_capabilities *caps, int failures, char *buf, size_t size);
 
 const char *hyp_check_status_name(enum hyp_check_status s);
 

@@ -242,20 +242,17 @@ static int set_numa_bind(struct hyp_config *cfg, const char *key, const char *va
 	return hyp_parse_bool(key, value, &cfg->numa_bind, err);
 }
 
-static int set_keep_dir(struct hyp_config *cfg, const char *key, const char *value,
-                        hyp_error *err)
+static int set_keep_dir(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
 {
 	return set_dir(&cfg->console_keep_dir, key, value, 4096, err);
 }
 
-static int set_keep_kib(struct hyp_config *cfg, const char *key, const char *value,
-                        hyp_error *err)
+static int set_keep_kib(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
 {
 	return set_uint(&cfg->console_keep_kib, key, value, 1, 64 * 1024, err);
 }
 
-static int set_keep_days(struct hyp_config *cfg, const char *key, const char *value,
-                         hyp_error *err)
+static int set_keep_days(struct hyp_config *cfg, const char *key, const char *value, hyp_error *err)
 {
 	return set_uint(&cfg->console_keep_days, key, value, 1, 3650, err);
 }

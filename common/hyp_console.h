@@ -27,7 +27,7 @@ struct hyp_console_keep {
 
 /* Keep the console log as DIR/NAME-TIME.console.log (root 0640), pruning
  * the directory first; its path in *ret_path (malloc'd). */
-int hyp_console_keep(const char *console_log, const struct hyp_console_keep *k,
-                     const char *name, char **ret_path, hyp_error *err);
+int hyp_console_keep(const char *console_log, const struct hyp_console_keep *k, const char *name,
+                     char **ret_path, hyp_error *err);
 
 #endif

@@ -82,8 +82,8 @@ static int open_keep_dir(const char *dir, hyp_error *err)
 	return fd;
 }
 
-int hyp_console_keep(const char *console_log, const struct hyp_console_keep *k,
-                     const char *name, char **ret_path, hyp_error *err)
+int hyp_console_keep(const char *console_log, const struct hyp_console_keep *k, const char *name,
+                     char **ret_path, hyp_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = hyp_console_tail_bytes(console_log, (size_t)k->max_kib * 1024, &text, err);

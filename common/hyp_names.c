@@ -116,8 +116,8 @@ char *hyp_fs_tag(unsigned i)
 	return xasprintf(FS_TAG_FMT, i);
 }
 
-int hyp_names_check_length(const char *state_dir, const char *node, uint32_t job_id,
-                           unsigned nexec, hyp_error *err)
+int hyp_names_check_length(const char *state_dir, const char *node, uint32_t job_id, unsigned nexec,
+                           hyp_error *err)
 {
 	_cleanup_free_ char *dir = hyp_job_dir(state_dir, node, job_id);
 	_cleanup_free_ char *sock = dir ? hyp_exec_socket_path(dir, nexec ? nexec - 1 : 0) : NULL;
@@ -145,8 +145,7 @@ static bool parse_id(const char *s, const char **ret_end, uint32_t *ret_id)
 	return true;
 }
 
-bool hyp_domain_name_parse(const char *name, char *node_buf, size_t node_size,
-                           uint32_t *ret_job_id)
+bool hyp_domain_name_parse(const char *name, char *node_buf, size_t node_size, uint32_t *ret_job_id)
 {
 	size_t plen = strlen(HYP_DOMAIN_PREFIX);
 	if (!name || strncmp(name, HYP_DOMAIN_PREFIX, plen) != 0)

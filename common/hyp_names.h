@@ -50,8 +50,8 @@ char *hyp_fs_tag(unsigned i);
 
 /* The longest socket path of a job with nexec ports must fit in a
  * sockaddr_un: fails naming the path and the limit otherwise. */
-int hyp_names_check_length(const char *state_dir, const char *node, uint32_t job_id,
-                           unsigned nexec, hyp_error *err);
+int hyp_names_check_length(const char *state_dir, const char *node, uint32_t job_id, unsigned nexec,
+                           hyp_error *err);
 
 /* "hyperion-<node>-<job>" -> node (into buf) and job id; false if the name
  * is not a Hyperion domain's. */

@@ -58,8 +58,7 @@ static bool too_young(const struct hyp_vm_info *vm, time_t started_before)
 }
 
 int hyp_reconcile_jobs(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-                       const struct hyp_reconcile_opts *o, unsigned *ret_released,
-                       hyp_error *err)
+                       const struct hyp_reconcile_opts *o, unsigned *ret_released, hyp_error *err)
 {
 	_cleanup_free_ struct hyp_vm_info *vms = NULL;
 	size_t n = 0;
@@ -71,7 +70,8 @@ int hyp_reconcile_jobs(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	for (size_t i = 0; i < n; i++) {
 		const struct hyp_vm_info *vm = &vms[i];
 		if ((o->node && strcmp(vm->node, o->node)) || vm->job_id == o->skip_job ||
-		    too_young(vm, o->started_before) || o->alive(o->alive_data, vm->node, vm->job_id))
+		    too_young(vm, o->started_before) ||
+		    o->alive(o->alive_data, vm->node, vm->job_id))
 			continue;
 		hyp_error e = {0};
 		r = hyp_vm_release_dead(conn, cfg, vm->node, vm->job_id, o->log, &e);

@@ -54,8 +54,8 @@ static inline int hyp_reconcile(struct hyp_vm_conn *conn, const struct hyp_confi
                                 uint32_t skip_job, const struct hyp_release_ctx *log,
                                 hyp_error *err)
 {
-	struct hyp_reconcile_opts o = {.node = node, .alive = alive, .alive_data = data,
-	                               .skip_job = skip_job, .log = log};
+	struct hyp_reconcile_opts o = {
+	    .node = node, .alive = alive, .alive_data = data, .skip_job = skip_job, .log = log};
 	return hyp_reconcile_jobs(conn, cfg, &o, NULL, err);
 }
 

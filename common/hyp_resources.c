@@ -16,14 +16,13 @@
 #include "hyp_statedir.h"
 #include "hyp_vm.h"
 
-#define LINE_MAX_LEN   4096
-#define KILL_WAIT_MS   2000
-#define KILL_POLL_MS   10
+#define LINE_MAX_LEN 4096
+#define KILL_WAIT_MS 2000
+#define KILL_POLL_MS 10
 
 /* Each returns 1 when it released something, 0 when it was already gone,
  * or a negative error. */
-typedef int (*release_fn)(const struct hyp_release_ctx *ctx, const char *value,
-                          hyp_error *err);
+typedef int (*release_fn)(const struct hyp_release_ctx *ctx, const char *value, hyp_error *err);
 
 static int release_dir(const struct hyp_release_ctx *ctx, const char *value, hyp_error *err)
 {
@@ -64,8 +63,9 @@ static int process_start_time(pid_t pid, unsigned long long *ret_start)
 		return -EIO;
 	unsigned long long start;
 	/* after ") ": state is field 3; start time field 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-	                  "%*d %*d %llu",
+	if (sscanf(p + 2,
+	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+	           "%*d %*d %llu",
 	           &start) != 1)
 		return -EIO;
 	*ret_start = start;
@@ -154,9 +154,9 @@ static const struct {
 	const char *kind;
 	release_fn release;
 } kinds[] = {
-    {HYP_RES_DIR, release_dir},         {HYP_RES_FILE, release_file},
-    {HYP_RES_DOMAIN, release_domain},   {HYP_RES_PROCESS, release_process},
-    {HYP_RES_READY, release_marker},   {HYP_RES_BOOTED, release_marker},
+    {HYP_RES_DIR, release_dir},       {HYP_RES_FILE, release_file},
+    {HYP_RES_DOMAIN, release_domain}, {HYP_RES_PROCESS, release_process},
+    {HYP_RES_READY, release_marker},  {HYP_RES_BOOTED, release_marker},
 };
 
 static release_fn find_kind(const char *kind)

@@ -98,8 +98,7 @@ int hyp_job_lock(const char *state_dir, const char *node, uint32_t job_id, unsig
 	}
 }
 
-void hyp_job_unlock(const char *state_dir, const char *node, uint32_t job_id, int fd,
-                    bool remove)
+void hyp_job_unlock(const char *state_dir, const char *node, uint32_t job_id, int fd, bool remove)
 {
 	if (fd < 0)
 		return;
@@ -230,8 +229,8 @@ static int add_unique(uint32_t **ids, size_t *n, size_t *cap, uint32_t id)
 	return 0;
 }
 
-int hyp_state_list_jobs(const char *state_dir, const char *node, uint32_t **ret_ids,
-                        size_t *ret_n, hyp_error *err)
+int hyp_state_list_jobs(const char *state_dir, const char *node, uint32_t **ret_ids, size_t *ret_n,
+                        hyp_error *err)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	size_t n = 0, cap = 0;

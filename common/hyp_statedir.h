@@ -27,8 +27,7 @@ int hyp_node_dir_ensure(const char *state_dir, const char *node, hyp_error *err)
 int hyp_job_lock(const char *state_dir, const char *node, uint32_t job_id, unsigned timeout_s,
                  hyp_error *err);
 /* Release; with `remove`, unlink the lock file first (teardown). */
-void hyp_job_unlock(const char *state_dir, const char *node, uint32_t job_id, int fd,
-                    bool remove);
+void hyp_job_unlock(const char *state_dir, const char *node, uint32_t job_id, int fd, bool remove);
 
 /* Create the job directory (root 0711) and pre-create the job user's files
  * (exec locks, console log) owned by uid:gid, mode 0600. Fails with EEXIST
@@ -44,8 +43,8 @@ int hyp_job_dir_chown_sockets(const char *job_dir, uid_t uid, gid_t gid, hyp_err
 int hyp_job_dir_remove(const char *job_dir, hyp_error *err);
 
 /* Job ids with a directory, lock or resource list of the node (malloc'd). */
-int hyp_state_list_jobs(const char *state_dir, const char *node, uint32_t **ret_ids,
-                        size_t *ret_n, hyp_error *err);
+int hyp_state_list_jobs(const char *state_dir, const char *node, uint32_t **ret_ids, size_t *ret_n,
+                        hyp_error *err);
 /* The node directories under state_dir (NULL-terminated, malloc'd). */
 int hyp_state_list_nodes(const char *state_dir, char ***ret_nodes, hyp_error *err);
 

@@ -99,7 +99,9 @@ int hyp_vm_domain_destroy(struct hyp_vm_conn *conn, const char *name, hyp_error 
 	if (r < 0 || !dom)
 		return r;
 	if (virDomainDestroy(dom) < 0)
-		return hyp_virt_no_domain() ? 0 : hyp_fail_virt(conn->conn, err, "destroying domain '%s'", name);
+		return hyp_virt_no_domain()
+		           ? 0
+		           : hyp_fail_virt(conn->conn, err, "destroying domain '%s'", name);
 	return 1;
 }
 
@@ -187,8 +189,8 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 	int r = hyp_resources_add(n->resources, HYP_RES_DIR, spec->job_dir, err);
 	if (r >= 0)
 		r = hyp_job_dir_create(spec->job_dir, spec->nexec_ports, spec->uid, spec->gid, err);
-	if (r >= 0 && spec->overlay && (r = hyp_resources_add(n->resources, HYP_RES_FILE,
-	                                                      spec->overlay, err)) >= 0)
+	if (r >= 0 && spec->overlay &&
+	    (r = hyp_resources_add(n->resources, HYP_RES_FILE, spec->overlay, err)) >= 0)
 		r = hyp_overlay_create(&spec->image, spec->overlay, spec->uid, spec->gid, err);
 	if (r >= 0)
 		r = hyp_virtiofs_start(spec, n->resources, err);
@@ -270,9 +272,8 @@ int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const
 	return destroy(conn, cfg, node, job_id, ctx, LOCK_TIMEOUT_S, err);
 }
 
-int hyp_vm_release_dead(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-                        const char *node, uint32_t job_id, const struct hyp_release_ctx *ctx,
-                        hyp_error *err)
+int hyp_vm_release_dead(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const char *node,
+                        uint32_t job_id, const struct hyp_release_ctx *ctx, hyp_error *err)
 {
 	int r = destroy(conn, cfg, node, job_id, ctx, 0, err);
 	if (r == -ETIMEDOUT) /* a start or stop holds it: not dead */
@@ -287,7 +288,9 @@ static int ctl_port_connected(virDomainPtr dom, bool *ret_connected, hyp_error *
 {
 	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
 	if (!xml)
-		return hyp_virt_no_domain() ? -ESRCH : hyp_fail_virt(virDomainGetConnect(dom), err, "reading domain XML");
+		return hyp_virt_no_domain()
+		           ? -ESRCH
+		           : hyp_fail_virt(virDomainGetConnect(dom), err, "reading domain XML");
 	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
 	if (!doc)
 		return hyp_fail(err, EIO, "libvirt returned unparsable domain XML");

@@ -55,9 +55,8 @@ int hyp_vm_destroy(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const
 
 /* Reconciliation's destroy: skips (returns 0) when the job's lock is held
  * by a start or stop, 1 once released. */
-int hyp_vm_release_dead(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
-                        const char *node, uint32_t job_id, const struct hyp_release_ctx *ctx,
-                        hyp_error *err);
+int hyp_vm_release_dead(struct hyp_vm_conn *conn, const struct hyp_config *cfg, const char *node,
+                        uint32_t job_id, const struct hyp_release_ctx *ctx, hyp_error *err);
 
 /* Destroy one domain by name: 1 if it ran, 0 if there was none. */
 int hyp_vm_domain_destroy(struct hyp_vm_conn *conn, const char *name, hyp_error *err);

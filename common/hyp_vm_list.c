@@ -59,8 +59,7 @@ static void read_metadata(virDomainPtr dom, struct hyp_vm_info *info)
 	xmlFreeDoc(doc);
 }
 
-static void fill_info(virDomainPtr dom, const char *node, uint32_t job_id,
-                      struct hyp_vm_info *info)
+static void fill_info(virDomainPtr dom, const char *node, uint32_t job_id, struct hyp_vm_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->job_id = job_id;
@@ -144,7 +143,8 @@ int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	for (int i = 0; i < ndoms; i++) {
 		uint32_t id;
 		char node[HYP_NODE_NAME_MAX + 1];
-		if (vms && hyp_domain_name_parse(virDomainGetName(doms[i]), node, sizeof(node), &id))
+		if (vms &&
+		    hyp_domain_name_parse(virDomainGetName(doms[i]), node, sizeof(node), &id))
 			fill_info(doms[i], node, id, &vms[n++]);
 		virDomainFree(doms[i]);
 	}

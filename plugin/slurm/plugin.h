@@ -83,6 +83,4 @@ int plugin_job_prolog(spank_t sp);
 int plugin_job_epilog(spank_t sp);
 int plugin_slurmd_reconcile(void);
 
-
-
 #endif

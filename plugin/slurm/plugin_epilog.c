@@ -73,7 +73,8 @@ int plugin_slurmd_reconcile(void)
 	if (r < 0)
 		slurm_info(PLUGIN_LOG_PREFIX "reconciliation at slurmd start skipped: %s", err.msg);
 	else if (released)
-		slurm_info(PLUGIN_LOG_PREFIX "released what %u job(s) no longer running left behind",
+		slurm_info(PLUGIN_LOG_PREFIX
+		           "released what %u job(s) no longer running left behind",
 		           released);
 	return 0;
 }

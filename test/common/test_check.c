@@ -16,7 +16,8 @@ static struct hyp_config cfg;
 static void mkdirs(const char *rel, mode_t mode)
 {
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s%s' && chmod %o '%s%s'", root, rel, mode, root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s%s' && chmod %o '%s%s'", root, rel, mode, root,
+	         rel);
 	cr_assert_eq(system(cmd), 0);
 }
 
@@ -124,7 +125,8 @@ Test(check, without_a_usable_image_the_node_advertises_nothing)
 	struct hyp_capabilities caps;
 	int failures = hyp_check_node(&cfg, root, collect, NULL, &caps);
 	cr_expect_eq(failures, 1, "%s", report);
-	cr_expect(strstr(report, "FAIL images: ") && strstr(report, "no usable image"), "%s", report);
+	cr_expect(strstr(report, "FAIL images: ") && strstr(report, "no usable image"), "%s",
+	          report);
 	char features[128];
 	hyp_check_features(&caps, failures, features, sizeof(features));
 	cr_expect_str_eq(features, "");

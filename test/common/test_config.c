@@ -148,7 +148,8 @@ Test(config, unknown_key_lists_the_known_ones)
 	         "vmm_reserve_mb, boot_timeout, images, ",
 	         path);
 	cr_expect(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
-	const char *keys[] = {"numa_bind", "shares", "virtiofsd", "console_keep_dir", "console_keep_files"};
+	const char *keys[] = {"numa_bind", "shares", "virtiofsd", "console_keep_dir",
+	                      "console_keep_files"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		cr_expect(strstr(err.msg, keys[i]), "%s missing from: %s", keys[i], err.msg);
 	cr_expect_eq(err.msg[strlen(err.msg) - 1], ')', "the list is complete: %s", err.msg);
@@ -165,7 +166,9 @@ Test(config, console_keeping)
 	cr_expect_eq(cfg.console_keep_kib, 256);
 	cr_expect_eq(cfg.console_keep_files, 100);
 	hyp_config_free(&cfg);
-	expect_error("console_keep_kib = 0\n", "1: console_keep_kib: bad value '0' (allowed: a whole number from 1 to 65536)");
+	expect_error(
+	    "console_keep_kib = 0\n",
+	    "1: console_keep_kib: bad value '0' (allowed: a whole number from 1 to 65536)");
 }
 
 Test(config, bad_values_name_line_key_value_and_choices)

@@ -89,7 +89,8 @@ Test(console, pruned_by_age_and_count)
 		_cleanup_free_ char *path = NULL;
 		cr_assert_eq(hyp_console_keep(log_path, &k, name, &path, &err), 0, "%s", err.msg);
 		/* older first: i days ago would be pruned by age at i > 7 */
-		struct timespec ts[2] = {{.tv_sec = time(NULL) - (5 - i) * 60}, {.tv_sec = time(NULL) - (5 - i) * 60}};
+		struct timespec ts[2] = {{.tv_sec = time(NULL) - (5 - i) * 60},
+		                         {.tv_sec = time(NULL) - (5 - i) * 60}};
 		utimensat(AT_FDCWD, path, ts, 0);
 	}
 	cr_expect_eq(count_kept(), 3, "at most max_files");
@@ -97,7 +98,8 @@ Test(console, pruned_by_age_and_count)
 	char old[256];
 	snprintf(old, sizeof(old), "%s/n1-old-1.console.log", keep);
 	write_file(old, "x", 1);
-	struct timespec ts[2] = {{.tv_sec = time(NULL) - 30 * 86400}, {.tv_sec = time(NULL) - 30 * 86400}};
+	struct timespec ts[2] = {{.tv_sec = time(NULL) - 30 * 86400},
+	                         {.tv_sec = time(NULL) - 30 * 86400}};
 	utimensat(AT_FDCWD, old, ts, 0);
 	_cleanup_free_ char *path = NULL;
 	cr_assert_eq(hyp_console_keep(log_path, &k, "n1-9", &path, &err), 0, "%s", err.msg);

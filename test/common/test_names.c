@@ -47,9 +47,9 @@ Test(names, domain_names_round_trip)
 	}
 	char node[HYP_NODE_NAME_MAX + 1];
 	uint32_t id;
-	const char *foreign[] = {"debian12", "hyperion-", "hyperion-n1", "hyperion--5",
-	                         "hyperion-n1-x", "hyperion-n1-0", "hyperion-n/1-5",
-	                         "hyperion-n1-99999999999"};
+	const char *foreign[] = {
+	    "debian12",      "hyperion-",     "hyperion-n1",    "hyperion--5",
+	    "hyperion-n1-x", "hyperion-n1-0", "hyperion-n/1-5", "hyperion-n1-99999999999"};
 	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
 		cr_expect_not(hyp_domain_name_parse(foreign[i], node, sizeof(node), &id), "%s",
 		              foreign[i]);
@@ -70,13 +70,13 @@ Test(names, job_entries)
 Test(names, socket_paths_must_fit_a_sockaddr_un)
 {
 	hyp_error err = {0};
-	cr_expect_eq(hyp_names_check_length("/run/hyperion", "node-001", 4294967295u, 260, &err),
-	             0, "%s", err.msg);
+	cr_expect_eq(hyp_names_check_length("/run/hyperion", "node-001", 4294967295u, 260, &err), 0,
+	             "%s", err.msg);
 	char node[HYP_NODE_NAME_MAX + 1];
 	memset(node, 'n', HYP_NODE_NAME_MAX);
 	node[HYP_NODE_NAME_MAX] = '\0';
-	cr_expect_eq(hyp_names_check_length("/var/lib/hyperion/state", node, 4294967295u, 260,
-	                                     &err),
-	             -ENAMETOOLONG);
+	cr_expect_eq(
+	    hyp_names_check_length("/var/lib/hyperion/state", node, 4294967295u, 260, &err),
+	    -ENAMETOOLONG);
 	cr_expect(strstr(err.msg, "shorten state_dir or the node name"), "%s", err.msg);
 }

@@ -99,7 +99,7 @@ static void build(const struct machine_case *mc, struct built *b)
 	cr_assert_eq(hyp_topology_cores_to_cpus(b->topo, mc->cores, 0, &b->cpus, &b->ncpus, &err),
 	             0, "%s", err.msg);
 	struct hyp_alloc alloc = {.job_id = 7,
-	                         .node = "n1",
+	                          .node = "n1",
 	                          .uid = 1000,
 	                          .gid = 1000,
 	                          .user = "alice",

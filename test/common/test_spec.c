@@ -167,7 +167,8 @@ Test(spec, configuration_reaches_the_spec)
 {
 	configure("domain_type = qemu\nstate_dir = /tmp/st\nvmm_reserve_mb = 0\n"
 	          "spare_exec_ports = 0\ncpu_model = Skylake-Server\nhousekeeping_cpus = 22-23\n");
-	struct hyp_alloc alloc = {.job_id = 7, .node = "n1", .user = "bob", CPUS(1, 3, 5, 13), .memory_mb = 64};
+	struct hyp_alloc alloc = {
+	    .job_id = 7, .node = "n1", .user = "bob", CPUS(1, 3, 5, 13), .memory_mb = 64};
 	_cleanup_(hyp_spec_free) struct hyp_vm_spec spec = {0};
 	build(&appliance, &alloc, &spec);
 	cr_expect_eq(spec.domain_type, HYP_DOMAIN_QEMU);

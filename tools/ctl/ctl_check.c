@@ -12,8 +12,7 @@
 #include "ctl.h"
 #include "hyp_check.h"
 
-static void print_check(void *data, enum hyp_check_status st, const char *name,
-                        const char *detail)
+static void print_check(void *data, enum hyp_check_status st, const char *name, const char *detail)
 {
 	if (*(bool *)data) /* --features: only the result */
 		return;
@@ -22,9 +21,8 @@ static void print_check(void *data, enum hyp_check_status st, const char *name,
 
 int command_check(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 {
-	static const struct option opts[] = {{"features", no_argument, NULL, 'f'},
-	                                     {"root", required_argument, NULL, 'r'},
-	                                     {0}};
+	static const struct option opts[] = {
+	    {"features", no_argument, NULL, 'f'}, {"root", required_argument, NULL, 'r'}, {0}};
 	bool features = false;
 	const char *root = "/";
 	int c;

@@ -34,8 +34,8 @@ int command_list(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	hyp_vm_disconnect(conn);
 	if (r < 0)
 		return r;
-	printf("%-10s %-16s %-12s %-9s %5s %9s %7s %10s\n", "JOB", "NODE", "USER", "STATE",
-	       "VCPUS", "MEMORY", "BOOT", "UPTIME");
+	printf("%-10s %-16s %-12s %-9s %5s %9s %7s %10s\n", "JOB", "NODE", "USER", "STATE", "VCPUS",
+	       "MEMORY", "BOOT", "UPTIME");
 	for (size_t i = 0; i < n; i++) {
 		char uptime[32];
 		format_uptime(vms[i].started, uptime, sizeof(uptime));

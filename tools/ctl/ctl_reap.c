@@ -89,7 +89,8 @@ static void print_released(void *data, const char *kind, const char *value)
 static int set_mode(struct reap_args *a, enum reap_mode mode, hyp_error *err)
 {
 	if (a->mode != REAP_NONE && a->mode != mode)
-		return hyp_fail(err, EINVAL, "--local, --keep, --all and job ids exclude each other");
+		return hyp_fail(err, EINVAL,
+		                "--local, --keep, --all and job ids exclude each other");
 	a->mode = mode;
 	return 0;
 }
@@ -124,8 +125,9 @@ static int parse_reap(int argc, char **argv, struct reap_args *a, hyp_error *err
 	/* An empty keep list is what a failing `squeue` gives: never read it
 	 * as "no job is alive". */
 	if (a->mode == REAP_KEEP && a->keep.n == 0)
-		return hyp_fail(err, EINVAL,
-		                "--keep list is empty: refusing to reap every VM (use --all for that)");
+		return hyp_fail(
+		    err, EINVAL,
+		    "--keep list is empty: refusing to reap every VM (use --all for that)");
 	return 0;
 }
 
