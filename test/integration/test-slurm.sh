@@ -26,7 +26,7 @@ domain_type = qemu
 state_dir = $state
 vmm_reserve_mb = 64
 images = $tmp/images.d
-shares = /home $tmp/missing-share
+shares = /home
 CONF
 cat >"$tmp/images.d/test.conf" <<CONF
 [image default]
@@ -338,9 +338,12 @@ expect_match "the user exists by name in the guest" "^$user$" "$out"
 expect_match "a 100 MB file written in the guest is on the host, intact" \
 	"^$(sha256sum <"$work/run1/big" | cut -d' ' -f1)$" "$out"
 expect_eq "... owned by the user" "$user" "$(stat -c %U "$work/run1/big" 2>/dev/null)"
+cp "$conf" "$tmp/hyperion.conf.good"
+sed -i "s|^shares = .*|shares = /home $tmp/missing-share|" "$conf" # allowed, absent here
 jid=$(as_user sbatch --parsable --wait --vm-image=default --vm-shares="$tmp/missing-share" \
 	-o "$work/missing-%j.txt" --wrap true)
 jid=${jid%%;*}
+cp "$tmp/hyperion.conf.good" "$conf"
 expect_match "a share missing on the node fails the job, naming it" \
 	"hyperion: .*$tmp/missing-share" "$(cat "$work/missing-$jid.txt" 2>/dev/null)"
 expect_match "... and the node stays up, not drained" "^(idle|mixed|completing)" "$(node_state)"
