@@ -85,6 +85,11 @@ struct pbs_args {
 };
 int pbs_args_parse(int argc, char **argv, struct pbs_args *ret, hyp_error *err);
 
+/* The image the job asked for: --image, vm_image in --select, or in
+ * Torque's resources `t`. 1: none (not a VM job). */
+int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, char *buf,
+                  size_t size, hyp_error *err);
+
 /* start: resolve the share, image and cpus, then hyp_job_start. Returns 1
  * (nothing done) when the job asked for no image. */
 int pbs_start(const struct pbs_args *a, hyp_error *err);

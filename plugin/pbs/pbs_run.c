@@ -16,9 +16,6 @@
 #include "hyp_names.h"
 #include "pbs.h"
 
-static int job_image(const struct pbs_args *a, const struct torque_resources *t, char *buf,
-                     size_t size, hyp_error *err);
-
 int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 {
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
@@ -27,7 +24,7 @@ int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 	char name[128];
 	struct pbs_args x = *a;
 	x.image = a->argc == 1 && a->argv[0][0] ? a->argv[0] : NULL;
-	int r = job_image(&x, &(struct torque_resources){0}, name, sizeof(name), err);
+	int r = pbs_job_image(&x, &(struct torque_resources){0}, name, sizeof(name), err);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	r = hyp_config_load(a->config_path, &cfg, err);
@@ -60,8 +57,8 @@ int pbs_check(const struct pbs_args *a, hyp_error *err)
 
 /* The image the job asked for: --image, vm_image in --select, or in
  * Torque's --resources. 1: none (not a VM job). */
-static int job_image(const struct pbs_args *a, const struct torque_resources *t, char *buf,
-                     size_t size, hyp_error *err)
+int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, char *buf,
+                  size_t size, hyp_error *err)
 {
 	if (a->image) {
 		snprintf(buf, size, "%s", a->image);
@@ -108,7 +105,7 @@ int pbs_start(const struct pbs_args *a, hyp_error *err)
 	_cleanup_free_ char *cpus = NULL;
 	int r = a->resources ? torque_resources_parse(a->resources, &t, err) : 0;
 	if (r >= 0)
-		r = job_image(a, &t, image, sizeof(image), err);
+		r = pbs_job_image(a, &t, image, sizeof(image), err);
 	if (r != 0)
 		return r;
 	errno = 0;
@@ -147,73 +144,4 @@ int pbs_stop(const struct pbs_args *a, hyp_error *err)
 	struct hyp_release_ctx log = {.log = print_released, .log_data = (void *)a->job};
 	int r = hyp_job_stop(a->config_path, a->node, a->job_id, &log, err);
 	return r < 0 ? hyp_error_prefix(err, "PBS job %s", a->job) : 0;
-}
-
-/* 0: the job has a state directory on the node (a VM started), 1: not. */
-static int has_state(const struct pbs_args *a, hyp_error *err)
-{
-	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
-	int r = hyp_config_load(a->config_path, &cfg, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *dir = hyp_job_dir(cfg.state_dir, a->node, a->job_id);
-	if (!dir)
-		return hyp_fail(err, ENOMEM, "out of memory");
-	return access(dir, F_OK) == 0 ? 0 : 1;
-}
-
-static bool is_shell(const char *path)
-{
-	static const char *const shells[] = {"sh", "bash", "dash", "ksh", "zsh", "csh", "tcsh"};
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	base += base[0] == '-'; /* a login shell's argv[0] */
-	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
-		if (strcmp(base, shells[i]) == 0)
-			return true;
-	return false;
-}
-
-int pbs_exec(const struct pbs_args *a, bool print_only, hyp_error *err)
-{
-	/* A batch job's shell without arguments reads the script from stdin
-	 * (PBS's job shell, Torque's job starter): send stdin as the script,
-	 * so its own "#!" line picks the interpreter in the guest. */
-	struct torque_resources t = {0};
-	char image[128];
-	int r = a->resources ? torque_resources_parse(a->resources, &t, err) : 0;
-	if (r >= 0 && (a->image || a->select || a->resources))
-		r = job_image(a, &t, image, sizeof(image), err);
-	else if (r >= 0 && a->if_started)
-		r = has_state(a, err);
-	if (r < 0)
-		return r;
-	if (r == 1 && print_only)
-		return PBS_NOT_A_VM_JOB;
-	if (r == 1) {
-		execvp(a->argv[0], a->argv);
-		return hyp_fail_errno(err, "executing '%s'", a->argv[0]);
-	}
-	bool script = a->stdin_script || (!a->interactive && a->argc == 1 && is_shell(a->argv[0]));
-	char *stdin_path[] = {"/dev/stdin", NULL};
-	struct hyp_exec_request x = {.exec_path = a->exec_path,
-	                             .config_path = a->config_path,
-	                             .job_id = a->job_id,
-	                             .node = a->node,
-	                             .script = script,
-	                             .argv = script ? stdin_path : a->argv,
-	                             .argc = script ? 1 : a->argc};
-	_cleanup_strv_ char **args = NULL;
-	r = hyp_job_exec_argv(&x, &args, err);
-	if (r < 0)
-		return r;
-	if (print_only) {
-		/* argv[0] as the path PBS's progname wants */
-		fwrite(a->exec_path, 1, strlen(a->exec_path) + 1, stdout);
-		for (size_t i = 1; args[i]; i++)
-			fwrite(args[i], 1, strlen(args[i]) + 1, stdout);
-		return fflush(stdout) == 0 ? 0 : hyp_fail_errno(err, "writing the argv");
-	}
-	execv(a->exec_path, args);
-	return hyp_fail_errno(err, "executing '%s'", a->exec_path);
 }
