@@ -44,11 +44,16 @@ def node():
 
 
 def queuejob(e):
+    # vm_image is job-wide and does not reach the moms: hyperion-pbs checks
+    # it and gives the select that carries it to them in every chunk.
     rl = e.job.Resource_List
     rc, out = helper(["check-image", "--select", text(rl["select"]),
+                      "--ncpus", text(rl["ncpus"]), "--mem", text(rl["mem"]),
                       text(rl["vm_image"])])
     if rc != 0:
         e.reject(out.replace("hyperion-pbs: ", ""))
+    if out:
+        rl["select"] = pbs.select(out)
 
 
 def job_args(j):
@@ -59,7 +64,7 @@ def begin(e):
     j = e.job
     rc, out = helper(["start"] + job_args(j) + [
         "--user", text(j.euser), "--exec-vnode", text(j.exec_vnode),
-        "--select", text(j.schedselect), "--image", text(j.Resource_List["vm_image"])])
+        "--select", text(j.schedselect)])
     if rc != 0:
         # the job's fault (an image, its size): fail the job, not the node
         e.reject(out.replace("hyperion-pbs: ", ""))
@@ -70,8 +75,7 @@ def launch(e):
     argv = [text(e.progname)] + [text(a) for a in (e.argv or [])[1:]]
     extra = ["--interactive"] if j.interactive else []
     p = subprocess.run(settings() + ["exec-argv"] + job_args(j) + extra + [
-        "--select", text(j.schedselect), "--image", text(j.Resource_List["vm_image"]),
-        "--"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        "--select", text(j.schedselect), "--"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if p.returncode == 3:
         return  # not a VM job: runs on the host as before
     if p.returncode != 0:

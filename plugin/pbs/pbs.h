@@ -52,6 +52,16 @@ int pbs_exec_vnode_share(const char *exec_vnode, const char *node, struct pbs_sh
  * into buf. 0 found, -ENOENT none, other negative: malformed. */
 int pbs_select_value(const char *select, const char *key, char *buf, size_t size, hyp_error *err);
 
+/* The chunk resource that carries the image to the moms: a job-wide
+ * resource (vm_image) does not reach them, so the queuejob hook copies it
+ * into every chunk of the select as this host-level one. */
+#define PBS_IMAGE_KEY "hyperion_image"
+
+/* `select` with key=value in every chunk (replacing one there); an empty
+ * select becomes one chunk "1:key=value". malloc'd. */
+int pbs_select_with(const char *select, const char *key, const char *value, char **ret,
+                    hyp_error *err);
+
 /* Torque's resource list as the prologue gets it ("nodes=1:ppn=2,mem=512mb,
  * vm_image=x"): ppn (or ncpus), mem and vm_image. Absent fields stay 0/"". */
 struct torque_resources {
@@ -85,7 +95,7 @@ struct pbs_args {
 };
 int pbs_args_parse(int argc, char **argv, struct pbs_args *ret, hyp_error *err);
 
-/* The image the job asked for: --image, vm_image in --select, or in
+/* The image the job asked for: --image, hyperion_image in --select, or in
  * Torque's resources `t`. 1: none (not a VM job). */
 int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, char *buf,
                   size_t size, hyp_error *err);
@@ -94,8 +104,10 @@ int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, ch
  * (nothing done) when the job asked for no image. */
 int pbs_start(const struct pbs_args *a, hyp_error *err);
 int pbs_stop(const struct pbs_args *a, hyp_error *err);
-/* check-image: 0 when the image (NAME or vm_image in --select) is in the
- * catalog or none is asked for; else the error lists the images. */
+/* check-image: 0 when the image (NAME, or hyperion_image in --select) is
+ * in the catalog or none is asked for; else the error lists the images.
+ * With NAME, it prints the select that carries it to the moms
+ * (pbs_select_with; --ncpus and --mem size the chunk of an empty one). */
 int pbs_check_image(const struct pbs_args *a, hyp_error *err);
 /* check: print the node's Hyperion features ("" when it cannot run VMs). */
 int pbs_check(const struct pbs_args *a, hyp_error *err);

@@ -87,11 +87,13 @@ static int parse_option(int c, struct pbs_args *a, hyp_error *err)
 		a->if_started = true;
 		return 0;
 	case OPT_NCPUS:
+		if (!optarg[0])
+			return 0;
 		r = hyp_parse_uint("--ncpus", optarg, 1, 65536, &v, err);
 		a->ncpus = (unsigned)v;
 		return r;
 	case OPT_MEM:
-		return pbs_size_mib(optarg, &a->mem_mib, err);
+		return !optarg[0] ? 0 : pbs_size_mib(optarg, &a->mem_mib, err);
 	default:
 		return hyp_fail(err, EINVAL, "unknown option '%s'\n%s", optarg ? optarg : "?",
 		                PBS_USAGE);

@@ -135,7 +135,7 @@ int pbs_exec(const struct pbs_args *a, bool print_only, hyp_error *err)
 	char *script_argv[] = {path, NULL};
 	if (script && (r = stdin_memfd(path, sizeof(path), err)) < 0)
 		return r;
-	struct hyp_exec_request x = {.exec_path = a->exec_path,
+	struct hyp_exec_args x = {.exec_path = a->exec_path,
 	                             .config_path = a->config_path,
 	                             .job_id = a->job_id,
 	                             .node = a->node,

@@ -168,6 +168,53 @@ int pbs_select_value(const char *select, const char *key, char *buf, size_t size
 	return r;
 }
 
+/* Append chunk `c` without key=... and with key=value to buf. */
+static int chunk_with(char *c, const char *key, const char *value, FILE *out)
+{
+	char *save = NULL;
+	size_t klen = strlen(key);
+	bool first = true;
+	for (char *kv = strtok_r(c, ":", &save); kv; kv = strtok_r(NULL, ":", &save)) {
+		if (strncmp(kv, key, klen) == 0 && kv[klen] == '=')
+			continue;
+		fprintf(out, "%s%s", first ? "" : ":", kv);
+		first = false;
+	}
+	return fprintf(out, "%s%s=%s", first ? "1:" : ":", key, value) < 0 ? -EIO : 0;
+}
+
+int pbs_select_with(const char *select, const char *key, const char *value, char **ret,
+                    hyp_error *err)
+{
+	if (strpbrk(value, ":+=,\"' "))
+		return hyp_fail(err, EINVAL, "'%s' cannot be a resource value", value);
+	char *copy = strdup(select);
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out = copy ? open_memstream(&buf, &size) : NULL;
+	if (!out) {
+		free(copy);
+		return hyp_fail(err, ENOMEM, "out of memory");
+	}
+	int r = 0, n = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "+", &save); r >= 0 && c; c = strtok_r(NULL, "+", &save)) {
+		fputs(n++ ? "+" : "", out);
+		r = chunk_with(c, key, value, out);
+	}
+	if (r >= 0 && n == 0)
+		r = chunk_with((char[]){""}, key, value, out);
+	if (fclose(out) != 0 || r < 0)
+		r = -ENOMEM;
+	free(copy);
+	if (r < 0) {
+		free(buf);
+		return hyp_fail(err, ENOMEM, "out of memory");
+	}
+	*ret = buf;
+	return 0;
+}
+
 static int torque_item(char *item, struct torque_resources *t, hyp_error *err)
 {
 	char *eq = strchr(item, '=');

@@ -16,6 +16,21 @@
 #include "hyp_names.h"
 #include "pbs.h"
 
+static int print_select(const struct pbs_args *a, const char *image, hyp_error *err)
+{
+	char base[64] = "";
+	if (!a->select && a->ncpus)
+		snprintf(base, sizeof(base), "1:ncpus=%u", a->ncpus);
+	if (!a->select && a->mem_mib)
+		snprintf(base + strlen(base), sizeof(base) - strlen(base), "%smem=%llumb",
+		         base[0] ? ":" : "1:", a->mem_mib);
+	_cleanup_free_ char *sel = NULL;
+	int r = pbs_select_with(a->select ? a->select : base, PBS_IMAGE_KEY, image, &sel, err);
+	if (r >= 0)
+		printf("%s\n", sel);
+	return r;
+}
+
 int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 {
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
@@ -32,7 +47,9 @@ int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 		r = hyp_catalog_load(cfg.image_catalog, &cat, err);
 	if (r >= 0)
 		r = hyp_catalog_lookup(&cat, name, &img, err);
-	return r;
+	if (r < 0 || !x.image)
+		return r;
+	return print_select(a, name, err);
 }
 
 static void quiet(void *data, enum hyp_check_status st, const char *name, const char *detail)
@@ -55,7 +72,7 @@ int pbs_check(const struct pbs_args *a, hyp_error *err)
 	return 0;
 }
 
-/* The image the job asked for: --image, vm_image in --select, or in
+/* The image the job asked for: --image, hyperion_image in --select, or in
  * Torque's --resources. 1: none (not a VM job). */
 int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, char *buf,
                   size_t size, hyp_error *err)
@@ -65,7 +82,7 @@ int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, ch
 		return 0;
 	}
 	if (a->select) {
-		int r = pbs_select_value(a->select, "vm_image", buf, size, err);
+		int r = pbs_select_value(a->select, PBS_IMAGE_KEY, buf, size, err);
 		return r == -ENOENT ? 1 : r;
 	}
 	snprintf(buf, size, "%s", t->image);

@@ -193,3 +193,23 @@ Test(pbs_cpus, given_or_first_online)
 	cr_assert_lt(pbs_choose_cpus(NULL, "no-such-job.s", 8192, &list, &err), 0);
 	cr_assert(strstr(err.msg, "asks for 8192 cpus"), "%s", err.msg);
 }
+
+Test(pbs_select, with_the_image_in_every_chunk)
+{
+	hyp_error err = {0};
+	char *s = NULL;
+	cr_assert_eq(pbs_select_with("1:ncpus=1:mem=512mb", "hyperion_image", "default", &s, &err),
+	             0);
+	cr_assert_str_eq(s, "1:ncpus=1:mem=512mb:hyperion_image=default");
+	free(s);
+	cr_assert_eq(pbs_select_with("2:ncpus=4:hyperion_image=old+1:ncpus=1", "hyperion_image",
+	                             "x", &s, &err),
+	             0);
+	cr_assert_str_eq(s, "2:ncpus=4:hyperion_image=x+1:ncpus=1:hyperion_image=x");
+	free(s);
+	cr_assert_eq(pbs_select_with("", "hyperion_image", "x", &s, &err), 0);
+	cr_assert_str_eq(s, "1:hyperion_image=x");
+	free(s);
+	cr_assert_lt(pbs_select_with("1:ncpus=1", "hyperion_image", "a:b", &s, &err), 0);
+	cr_assert_lt(pbs_select_with("1:ncpus=1", "hyperion_image", "a+b", &s, &err), 0);
+}
