@@ -2,12 +2,11 @@
 /*
  * exec and exec-argv: a job's command through hyperion-exec in its VM.
  *
- * A batch job's shell gets the script on stdin, a file pbs_mom opened as
- * root in its spool: hyperion-exec --script cannot open it again by name as
- * the user. So exec-argv makes the job run "hyperion-pbs exec --stdin-script",
- * which copies stdin into a memfd of the user's and hands hyperion-exec that
- * as the script; the script's own "#!" line then picks its interpreter in
- * the guest.
+ * A batch job's shell reads its script from stdin: OpenPBS writes the
+ * spooled script's name there, Torque the script itself. exec-argv makes the
+ * job run "hyperion-pbs exec --stdin-script", which reads stdin and hands
+ * hyperion-exec --script the file it names, or else a memfd holding it; the
+ * script's own "#!" line then picks its interpreter in the guest.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hyp_cleanup.h"
@@ -61,23 +61,56 @@ static int vm_job(const struct pbs_args *a, hyp_error *err)
 	return a->if_started ? has_state(a, err) : 0;
 }
 
-/* Copy stdin into a memfd (kept open across exec); its /proc path. */
-static int stdin_memfd(char *path, size_t size, hyp_error *err)
+#define STDIN_MAX (4 << 20) /* more than a request carries: hyperion-exec says so */
+
+static int read_stdin(char **ret_buf, size_t *ret_len, hyp_error *err)
 {
+	_cleanup_free_ char *buf = malloc(STDIN_MAX + 1);
+	size_t len = 0;
+	ssize_t n = 1;
+	if (!buf)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	while (len < STDIN_MAX && n != 0) {
+		n = read(STDIN_FILENO, buf + len, STDIN_MAX - len);
+		if (n < 0 && errno != EINTR)
+			return hyp_fail_errno(err, "reading the job script from stdin");
+		len += n > 0 ? (size_t)n : 0;
+	}
+	buf[len] = '\0';
+	*ret_buf = steal_pointer(&buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* PBS's job shell reads the name of the spooled script (mom_priv/jobs/
+ * ID.SC, the user's) on stdin: one absolute path of a regular file. */
+static bool names_a_script(char *text, size_t len)
+{
+	struct stat st;
+	if (len > 0 && text[len - 1] == '\n')
+		text[len - 1] = '\0';
+	return text[0] == '/' && !strchr(text, '\n') && stat(text, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The job script the shell would read from stdin: the file stdin names,
+ * else stdin itself, copied into a memfd that stays open across exec. */
+static int stdin_script(char *path, size_t size, hyp_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = read_stdin(&text, &len, err);
+	if (r < 0)
+		return r;
+	if (names_a_script(text, len)) {
+		snprintf(path, size, "%s", text);
+		return 0;
+	}
 	int fd = memfd_create("hyperion-pbs-script", 0);
 	if (fd < 0)
 		return hyp_fail_errno(err, "memfd_create");
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write(fd, buf, (size_t)n) != n) {
-			int e = errno;
-			close(fd);
-			return hyp_fail(err, e ? e : EIO, "copying the job script: %s",
-			                strerror(e));
-		}
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return hyp_fail_errno(err, "copying the job script");
 	}
 	snprintf(path, size, "/proc/self/fd/%d", fd);
 	return 0;
@@ -131,17 +164,17 @@ int pbs_exec(const struct pbs_args *a, bool print_only, hyp_error *err)
 	bool script = a->stdin_script || (!a->interactive && a->argc == 1 && is_shell(a->argv[0]));
 	if (script && print_only)
 		return print_self(a, err);
-	char path[64];
+	char path[PATH_MAX];
 	char *script_argv[] = {path, NULL};
-	if (script && (r = stdin_memfd(path, sizeof(path), err)) < 0)
+	if (script && (r = stdin_script(path, sizeof(path), err)) < 0)
 		return r;
 	struct hyp_exec_args x = {.exec_path = a->exec_path,
-	                             .config_path = a->config_path,
-	                             .job_id = a->job_id,
-	                             .node = a->node,
-	                             .script = script,
-	                             .argv = script ? script_argv : a->argv,
-	                             .argc = script ? 1 : a->argc};
+	                          .config_path = a->config_path,
+	                          .job_id = a->job_id,
+	                          .node = a->node,
+	                          .script = script,
+	                          .argv = script ? script_argv : a->argv,
+	                          .argc = script ? 1 : a->argc};
 	_cleanup_strv_ char **args = NULL;
 	if ((r = hyp_job_exec_argv(&x, &args, err)) < 0)
 		return r;
