@@ -181,7 +181,8 @@ start_job "$job" $'#!/bin/sh\necho started\nsleep 600'
 pid=$job_pid
 bg+=("$pid")
 id=$(hyp_id "$job")
-if wait_until 120 pgrep -f "hyperion-exec --job $id "; then
+if wait_until 120 grep -q started "$tmp/spool/$job.OU" &&
+	pgrep -f "hyperion-exec --job $id " >/dev/null; then
 	pass "job $job runs in its VM through hyperion-exec"
 else
 	fail "job $job runs in its VM through hyperion-exec" "$(cat "$tmp/spool/$job.ER")"
