@@ -48,12 +48,20 @@ def queuejob(e):
     # it and gives the select that carries it to them in every chunk.
     rl = e.job.Resource_List
     rc, out = helper(["check-image", "--select", text(rl["select"]),
-                      "--ncpus", text(rl["ncpus"]), "--mem", text(rl["mem"]),
                       text(rl["vm_image"])])
     if rc != 0:
         e.reject(out.replace("hyperion-pbs: ", ""))
     if out:
         rl["select"] = pbs.select(out)
+
+
+def fail_job(e, message):
+    # A user's mistake (an image, a size) or its VM failing ends the job:
+    # delete it rather than let PBS requeue it, and keep the node up.
+    message = message.replace("hyperion-pbs: ", "").strip()
+    pbs.logjobmsg(e.job.id, "hyperion: " + message)
+    e.job.delete()
+    e.reject(message)
 
 
 def job_args(j):
@@ -66,8 +74,7 @@ def begin(e):
         "--user", text(j.euser), "--exec-vnode", text(j.exec_vnode),
         "--select", text(j.schedselect)])
     if rc != 0:
-        # the job's fault (an image, its size): fail the job, not the node
-        e.reject(out.replace("hyperion-pbs: ", ""))
+        fail_job(e, out)
 
 
 def launch(e):
@@ -79,7 +86,7 @@ def launch(e):
     if p.returncode == 3:
         return  # not a VM job: runs on the host as before
     if p.returncode != 0:
-        e.reject(p.stderr.decode(errors="replace").strip())
+        fail_job(e, p.stderr.decode(errors="replace"))
     new = p.stdout.decode().split("\0")[:-1]
     e.progname = new[0]
     e.argv = []

@@ -52,6 +52,9 @@ int pbs_exec_vnode_share(const char *exec_vnode, const char *node, struct pbs_sh
  * into buf. 0 found, -ENOENT none, other negative: malformed. */
 int pbs_select_value(const char *select, const char *key, char *buf, size_t size, hyp_error *err);
 
+/* Whether every chunk of `select` gives `key`. */
+bool pbs_select_every_chunk_has(const char *select, const char *key);
+
 /* The chunk resource that carries the image to the moms: a job-wide
  * resource (vm_image) does not reach them, so the queuejob hook copies it
  * into every chunk of the select as this host-level one. */
@@ -106,8 +109,8 @@ int pbs_start(const struct pbs_args *a, hyp_error *err);
 int pbs_stop(const struct pbs_args *a, hyp_error *err);
 /* check-image: 0 when the image (NAME, or hyperion_image in --select) is
  * in the catalog or none is asked for; else the error lists the images.
- * With NAME, it prints the select that carries it to the moms
- * (pbs_select_with; --ncpus and --mem size the chunk of an empty one). */
+ * With NAME, --select must size every chunk (mem=), and it prints the
+ * select that carries the image to the moms (pbs_select_with). */
 int pbs_check_image(const struct pbs_args *a, hyp_error *err);
 /* check: print the node's Hyperion features ("" when it cannot run VMs). */
 int pbs_check(const struct pbs_args *a, hyp_error *err);

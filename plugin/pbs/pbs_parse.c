@@ -168,6 +168,18 @@ int pbs_select_value(const char *select, const char *key, char *buf, size_t size
 	return r;
 }
 
+bool pbs_select_every_chunk_has(const char *select, const char *key)
+{
+	char *copy = strdup(select);
+	char buf[8], *save = NULL;
+	bool all = copy != NULL;
+	for (char *c = copy ? strtok_r(copy, "+", &save) : NULL; all && c;
+	     c = strtok_r(NULL, "+", &save))
+		all = chunk_value(c, key, buf, sizeof(buf)) != -ENOENT;
+	free(copy);
+	return all;
+}
+
 /* Append chunk `c` without key=... and with key=value to buf. */
 static int chunk_with(char *c, const char *key, const char *value, FILE *out)
 {

@@ -18,14 +18,8 @@
 
 static int print_select(const struct pbs_args *a, const char *image, hyp_error *err)
 {
-	char base[64] = "";
-	if (!a->select && a->ncpus)
-		snprintf(base, sizeof(base), "1:ncpus=%u", a->ncpus);
-	if (!a->select && a->mem_mib)
-		snprintf(base + strlen(base), sizeof(base) - strlen(base), "%smem=%llumb",
-		         base[0] ? ":" : "1:", a->mem_mib);
 	_cleanup_free_ char *sel = NULL;
-	int r = pbs_select_with(a->select ? a->select : base, PBS_IMAGE_KEY, image, &sel, err);
+	int r = pbs_select_with(a->select, PBS_IMAGE_KEY, image, &sel, err);
 	if (r >= 0)
 		printf("%s\n", sel);
 	return r;
@@ -49,6 +43,14 @@ int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 		r = hyp_catalog_lookup(&cat, name, &img, err);
 	if (r < 0 || !x.image)
 		return r;
+	/* Caught at qsub rather than when the job starts. The image goes into
+	 * the chunks, and PBS takes no job-wide ncpus or mem next to a select:
+	 * the size must be in a select already. */
+	if (!a->select || !pbs_select_every_chunk_has(a->select, "mem"))
+		return hyp_fail(
+		    err, EINVAL,
+		    "a VM job gives the size of its VM in -l select, with mem= in every "
+		    "chunk (for example -l select=1:ncpus=1:mem=512mb)");
 	return print_select(a, name, err);
 }
 

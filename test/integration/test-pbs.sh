@@ -58,6 +58,11 @@ cat >"$tmp/images.d/test.conf" <<CONF
 kind = appliance
 kernel = $appliance/vmlinuz
 initrd = $appliance/initrd.img
+
+[image broken]
+kind = appliance
+kernel = $tmp/no-such-kernel
+initrd = $appliance/initrd.img
 CONF
 printf '{"helper": "%s", "config": "%s", "exec": "%s"}\n' "$helper" "$conf" \
 	"$build/tools/exec/hyperion-exec" >"$tmp/hook.json"
@@ -168,6 +173,18 @@ rc=$?
 	fail "qsub -l vm_image=nope fails" "$out"
 expect_match "the refusal lists the images" "unknown image 'nope' \(available: default\)" "$out"
 expect_eq "nothing was queued" "$before" "$(qstat -x 2>/dev/null | grep -c "^[0-9]")"
+
+out=$(as_user "qsub -l ncpus=1 -l mem=512mb -l vm_image=default job.sh" 2>&1)
+expect_match "a VM job without its size in -l select is refused by qsub" \
+	"give.* mem= in every chunk" "$out"
+
+# A VM that cannot start fails its job (no requeue, no hold), not the node.
+job=$(as_user "qsub -l select=1:ncpus=1:mem=512mb -l vm_image=broken job.sh" 2>&1)
+wait_until 120 finished "$job"
+expect_eq "a VM that cannot start ends its job (run_count)" "F 1" \
+	"$(attr "$job" job_state) $(attr "$job" run_count)"
+expect_match "the node stays up" "state = free" "$(pbsnodes "$node")"
+check "the failed start left nothing" test -z "$(left "$job")"
 
 # 4. A job without vm_image runs on the host as before.
 job=$(as_user "qsub -l select=1:ncpus=1:mem=256mb job.sh" 2>&1)

@@ -213,3 +213,10 @@ Test(pbs_select, with_the_image_in_every_chunk)
 	cr_assert_lt(pbs_select_with("1:ncpus=1", "hyperion_image", "a:b", &s, &err), 0);
 	cr_assert_lt(pbs_select_with("1:ncpus=1", "hyperion_image", "a+b", &s, &err), 0);
 }
+
+Test(pbs_select, every_chunk_has)
+{
+	cr_assert(pbs_select_every_chunk_has("1:ncpus=1:mem=1gb+2:mem=2gb", "mem"));
+	cr_assert_not(pbs_select_every_chunk_has("1:ncpus=1:mem=1gb+2:ncpus=2", "mem"));
+	cr_assert_not(pbs_select_every_chunk_has("1:ncpus=1:memx=1", "mem"));
+}
