@@ -171,7 +171,7 @@ out=$(as_user "qsub -l select=1:ncpus=1:mem=512mb -l vm_image=nope job.sh" 2>&1)
 rc=$?
 [ "$rc" -ne 0 ] && pass "qsub -l vm_image=nope fails (exit $rc)" ||
 	fail "qsub -l vm_image=nope fails" "$out"
-expect_match "the refusal lists the images" "unknown image 'nope' \(available: default\)" "$out"
+expect_match "the refusal lists the images" "unknown image 'nope' \(available: default, broken\)" "$out"
 expect_eq "nothing was queued" "$before" "$(qstat -x 2>/dev/null | grep -c "^[0-9]")"
 
 out=$(as_user "qsub -l ncpus=1 -l mem=512mb -l vm_image=default job.sh" 2>&1)
