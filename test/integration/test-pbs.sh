@@ -113,7 +113,7 @@ left() {
 	virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$id"
 	[ ! -e "$state/$node/job.$id" ] || echo "state $state/$node/job.$id"
 	pgrep -af "hyperion-(exec|pbs).* --job ($id|$1) " | grep -v pgrep
-	pgrep -af "qemu.*hyperion-$node-$id[^0-9]"
+	pgrep -af "qemu.*hyperion-$node-${id}[^0-9]"
 }
 
 kernel=$(cat "$appliance/kernel-release")
@@ -201,7 +201,7 @@ uname -r
 SH
 chown "$user" "$work/ok.sh"
 jobs=()
-for i in $(seq 10); do
+for _ in $(seq 10); do
 	jobs+=("$(as_user "qsub -l select=1:ncpus=1:mem=512mb -l vm_image=default ok.sh" 2>&1)")
 done
 good=0

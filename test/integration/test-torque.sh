@@ -140,7 +140,7 @@ left() {
 	virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$id"
 	[ ! -e "$state/$node/job.$id" ] || echo "state $state/$node/job.$id"
 	pgrep -af "hyperion-(exec|pbs).* --job ($id|$1) " | grep -v pgrep
-	pgrep -af "qemu.*hyperion-$node-$id[^0-9]"
+	pgrep -af "qemu.*hyperion-$node-${id}[^0-9]"
 }
 nothing_left() { [ -z "$(left "$1")" ]; }
 
