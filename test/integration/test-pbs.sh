@@ -111,7 +111,7 @@ left() {
 	local id
 	id=$(hyp_id "$1")
 	virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$id"
-	[ ! -e "$state/$node/job.$id" ] || echo "state $state/$node/job.$id"
+	ls -d "$state/$node/job.$id" "$state/$node/job.$id".* 2>/dev/null
 	pgrep -af "hyperion-(exec|pbs).* --job ($id|$1) " | grep -v pgrep
 	pgrep -af "qemu.*hyperion-$node-${id}[^0-9]"
 }
@@ -192,7 +192,7 @@ wait_until 120 finished "$job" || fail "host job $job finished"
 expect_eq "a job without vm_image runs on the host (its kernel)" "$(uname -r)" \
 	"$(sed -n 1p "$work/job.sh.o${job%%.*}" 2>/dev/null)"
 expect_eq "the host job's exit status" 3 "$(attr "$job" Exit_status)"
-check "the host job had no VM" test ! -e "$state/$node/job.$(hyp_id "$job")"
+check "the host job had no VM" test -z "$(left "$job")"
 
 # 5. Ten VM jobs in a row leave nothing behind.
 cat >"$work/ok.sh" <<'SH'

@@ -138,7 +138,7 @@ left() {
 	local id
 	id=$(hyp_id "$1")
 	virsh -c qemu:///system list --all --name | grep -x "hyperion-$node-$id"
-	[ ! -e "$state/$node/job.$id" ] || echo "state $state/$node/job.$id"
+	ls -d "$state/$node/job.$id" "$state/$node/job.$id".* 2>/dev/null
 	pgrep -af "hyperion-(exec|pbs).* --job ($id|$1) " | grep -v pgrep
 	pgrep -af "qemu.*hyperion-$node-${id}[^0-9]"
 }
