@@ -89,6 +89,7 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	struct hyp_alloc alloc = {
 	    .job_id = req->job_id,
 	    .node = in.node,
+	    .manager = req->manager,
 	    .uid = req->uid,
 	    .gid = req->gid,
 	    .user = req->user,

@@ -20,7 +20,8 @@
 struct hyp_job_request {
 	const char *config_path; /* NULL: the default hyperion.conf */
 	uint32_t job_id;
-	const char *node; /* NULL: this host's short name */
+	const char *node;    /* NULL: this host's short name */
+	const char *manager; /* the scheduler whose job it is: "slurm" (NULL), "pbs" */
 	uid_t uid;
 	gid_t gid;
 	const char *user;

@@ -52,6 +52,18 @@ bool hyp_job_alive_locally(void *data, const char *node, uint32_t job_id)
 	return false;
 }
 
+/* Whether the job's resource list names another scheduler. */
+static bool managed_by_other(const struct hyp_config *cfg, const struct hyp_vm_info *vm,
+                             const char *manager)
+{
+	_cleanup_free_ char *list = hyp_job_resources_path(cfg->state_dir, vm->node, vm->job_id);
+	_cleanup_free_ char *value = NULL;
+	hyp_error ignored;
+	if (!manager || !list || hyp_resources_get(list, HYP_RES_MANAGER, &value, &ignored) < 0)
+		return false;
+	return strcmp(value ? value : HYP_MANAGER_SLURM, manager) != 0;
+}
+
 static bool too_young(const struct hyp_vm_info *vm, time_t started_before)
 {
 	return started_before && vm->started > started_before;
@@ -70,7 +82,7 @@ int hyp_reconcile_jobs(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	for (size_t i = 0; i < n; i++) {
 		const struct hyp_vm_info *vm = &vms[i];
 		if ((o->node && strcmp(vm->node, o->node)) || vm->job_id == o->skip_job ||
-		    too_young(vm, o->started_before) ||
+		    too_young(vm, o->started_before) || managed_by_other(cfg, vm, o->manager) ||
 		    o->alive(o->alive_data, vm->node, vm->job_id))
 			continue;
 		hyp_error e = {0};

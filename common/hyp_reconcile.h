@@ -43,6 +43,9 @@ struct hyp_reconcile_opts {
 	uint32_t skip_job;
 	time_t started_before;
 	const struct hyp_release_ctx *log;
+	/* only jobs of this scheduler (HYP_MANAGER_*; a job that recorded
+	 * none is Slurm's); NULL: every job */
+	const char *manager;
 };
 int hyp_reconcile_jobs(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                        const struct hyp_reconcile_opts *opts, unsigned *ret_released,
@@ -54,8 +57,12 @@ static inline int hyp_reconcile(struct hyp_vm_conn *conn, const struct hyp_confi
                                 uint32_t skip_job, const struct hyp_release_ctx *log,
                                 hyp_error *err)
 {
-	struct hyp_reconcile_opts o = {
-	    .node = node, .alive = alive, .alive_data = data, .skip_job = skip_job, .log = log};
+	struct hyp_reconcile_opts o = {.node = node,
+	                               .alive = alive,
+	                               .alive_data = data,
+	                               .skip_job = skip_job,
+	                               .log = log,
+	                               .manager = HYP_MANAGER_SLURM};
 	return hyp_reconcile_jobs(conn, cfg, &o, NULL, err);
 }
 

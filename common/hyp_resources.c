@@ -157,6 +157,7 @@ static const struct {
     {HYP_RES_DIR, release_dir},       {HYP_RES_FILE, release_file},
     {HYP_RES_DOMAIN, release_domain}, {HYP_RES_PROCESS, release_process},
     {HYP_RES_READY, release_marker},  {HYP_RES_BOOTED, release_marker},
+    {HYP_RES_MANAGER, release_marker},
 };
 
 static release_fn find_kind(const char *kind)

@@ -25,6 +25,10 @@ struct hyp_vm_conn;
 #define HYP_RES_PROCESS "process" /* "PID STARTTIME": a helper process, killed */
 #define HYP_RES_READY   "ready"   /* marker: the start completed; nothing to release */
 #define HYP_RES_BOOTED  "booted"  /* marker: "MS", start to the guest's agent up */
+#define HYP_RES_MANAGER "manager" /* marker: the scheduler whose job it is */
+
+#define HYP_MANAGER_SLURM "slurm"
+#define HYP_MANAGER_PBS   "pbs"
 
 /* Called once per resource actually released (not for what was gone). */
 typedef void (*hyp_release_log_fn)(void *data, const char *kind, const char *value);

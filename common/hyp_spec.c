@@ -20,6 +20,7 @@
 #include "hyp_cleanup.h"
 #include "hyp_hugepages.h"
 #include "hyp_names.h"
+#include "hyp_resources.h"
 
 void hyp_spec_free(struct hyp_vm_spec *spec)
 {
@@ -27,6 +28,7 @@ void hyp_spec_free(struct hyp_vm_spec *spec)
 		return;
 	free(spec->user);
 	free(spec->node);
+	free(spec->manager);
 	free(spec->name);
 	free(spec->job_dir);
 	free(spec->console_log);
@@ -170,8 +172,9 @@ static int copy_identity(struct hyp_vm_spec *spec, const struct hyp_config *cfg,
 	spec->numa_bind = cfg->numa_bind;
 	spec->user = strdup(alloc->user ? alloc->user : "");
 	spec->node = strdup(alloc->node ? alloc->node : "");
+	spec->manager = strdup(alloc->manager ? alloc->manager : HYP_MANAGER_SLURM);
 	spec->cpu_model = strdup(cfg->cpu_model ? cfg->cpu_model : "host-passthrough");
-	if (!spec->user || !spec->node || !spec->cpu_model)
+	if (!spec->user || !spec->node || !spec->manager || !spec->cpu_model)
 		return hyp_fail(err, ENOMEM, "out of memory");
 	return 0;
 }

@@ -21,7 +21,8 @@
 /* What the scheduler allocated on this node. */
 struct hyp_alloc {
 	uint32_t job_id;
-	const char *node; /* the Slurm node this VM serves (several may share a host) */
+	const char *node;    /* the Slurm node this VM serves (several may share a host) */
+	const char *manager; /* the scheduler whose job it is; NULL: Slurm */
 	uid_t uid;
 	gid_t gid;
 	const char *user;     /* name, recorded for `hyperionctl list` */
@@ -35,7 +36,8 @@ struct hyp_alloc {
 
 struct hyp_vm_spec {
 	uint32_t job_id;
-	char *node; /* Slurm node name: part of the domain name and every path */
+	char *node;    /* Slurm node name: part of the domain name and every path */
+	char *manager; /* "slurm" or "pbs": whose reconciliation may release it */
 	uid_t uid;
 	gid_t gid;
 	char *user;

@@ -186,7 +186,9 @@ static bool reusable(virDomainPtr dom, const struct hyp_vm_spec *spec, const cha
 static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
                           const struct job_names *n, hyp_error *err)
 {
-	int r = hyp_resources_add(n->resources, HYP_RES_DIR, spec->job_dir, err);
+	int r = hyp_resources_add(n->resources, HYP_RES_MANAGER, spec->manager, err);
+	if (r >= 0)
+		r = hyp_resources_add(n->resources, HYP_RES_DIR, spec->job_dir, err);
 	if (r >= 0)
 		r = hyp_job_dir_create(spec->job_dir, spec->nexec_ports, spec->uid, spec->gid, err);
 	if (r >= 0 && spec->overlay &&

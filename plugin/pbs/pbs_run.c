@@ -137,6 +137,7 @@ int pbs_start(const struct pbs_args *a, hyp_error *err)
 	struct hyp_job_request req = {.config_path = a->config_path,
 	                              .job_id = a->job_id,
 	                              .node = a->node,
+	                              .manager = HYP_MANAGER_PBS,
 	                              .uid = pw->pw_uid,
 	                              .gid = pw->pw_gid,
 	                              .user = a->user,

@@ -148,3 +148,23 @@ Test(vm, an_error_over_a_working_connection_is_not_a_node_fault)
 	cr_expect(strstr(err.msg, "starting domain 'x': "), "%s", err.msg);
 	hyp_vm_disconnect(conn);
 }
+
+Test(vm, slurm_reconciliation_leaves_other_schedulers_jobs)
+{
+	struct hyp_vm_conn *conn = NULL;
+	hyp_error err = {0};
+	cr_assert_eq(hyp_vm_connect(&cfg, &conn, &err), 0, "%s", err.msg);
+	define_running(raw(conn), "hyperion-n1-11");
+	cr_assert_eq(hyp_node_dir_ensure(state, "n1", &err), 0, "%s", err.msg);
+	_cleanup_free_ char *res = hyp_job_resources_path(state, "n1", 11);
+	cr_assert_eq(hyp_resources_add(res, HYP_RES_MANAGER, HYP_MANAGER_PBS, &err), 0);
+	cr_assert_eq(hyp_resources_add(res, HYP_RES_DOMAIN, "hyperion-n1-11", &err), 0);
+	struct hyp_reconcile_opts o = {.node = "n1", .alive = alive_7, .manager = HYP_MANAGER_SLURM};
+	unsigned released = 1;
+	cr_assert_eq(hyp_reconcile_jobs(conn, &cfg, &o, &released, &err), 0, "%s", err.msg);
+	cr_expect_eq(released, 0, "no slurmstepd says nothing of a PBS job");
+	o.manager = HYP_MANAGER_PBS;
+	cr_assert_eq(hyp_reconcile_jobs(conn, &cfg, &o, &released, &err), 0, "%s", err.msg);
+	cr_expect_eq(released, 1);
+	hyp_vm_disconnect(conn);
+}

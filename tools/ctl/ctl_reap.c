@@ -143,7 +143,8 @@ int command_reap(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	struct hyp_release_ctx log = {.log = print_released};
 	struct hyp_reconcile_opts o = {.node = a.node, .log = &log, .started_before = time(NULL)};
 	switch (a.mode) {
-	case REAP_LOCAL:
+	case REAP_LOCAL: /* judged by slurmstepd: Slurm's jobs only */
+		o.manager = HYP_MANAGER_SLURM;
 		o.alive = hyp_job_alive_locally;
 		break;
 	case REAP_KEEP:
