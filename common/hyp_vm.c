@@ -25,6 +25,8 @@
 
 #define LOCK_TIMEOUT_S 60
 #define READY_POLL_MS  20
+#define CONNECT_RETRY_MS 10000
+#define CONNECT_POLL_MS  200
 
 static void silent_error_handler(void *data, virErrorPtr error)
 {
@@ -61,7 +63,11 @@ int hyp_vm_connect(const struct hyp_config *cfg, struct hyp_vm_conn **ret_conn, 
 	struct hyp_vm_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return hyp_fail(err, ENOMEM, "out of memory");
-	c->conn = virConnectOpen(cfg->libvirt_uri);
+	/* A libvirtd being restarted refuses connections for a moment: only
+	 * one that stays away is a node fault. */
+	long long deadline = hyp_now_ms() + CONNECT_RETRY_MS;
+	while (!(c->conn = virConnectOpen(cfg->libvirt_uri)) && hyp_now_ms() < deadline)
+		nanosleep(&(struct timespec){.tv_nsec = CONNECT_POLL_MS * 1000000L}, NULL);
 	if (!c->conn) {
 		free(c);
 		virErrorPtr e = virGetLastError();
