@@ -187,15 +187,10 @@ int hyp_job_start(const struct hyp_job_request *req, unsigned flags, struct hyp_
 	_cleanup_(hyp_job_free) struct hyp_job job = {0};
 	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
 	int r = hyp_job_prepare(req, &job, err);
-	for (int tries = 0; r >= 0 && tries < 2; tries++) {
-		hyp_vm_disconnect(steal_pointer(&conn));
-		if ((r = hyp_vm_connect(&job.cfg, &conn, err)) >= 0)
-			r = start(conn, &job, flags, req->reconcile_log, err);
-		/* A libvirtd being restarted drops the connection mid-call: once
-		 * more on a new one (it retries connecting), then a node fault. */
-		if (r != -ECONNREFUSED)
-			break;
-	}
+	if (r >= 0)
+		r = hyp_vm_connect(&job.cfg, &conn, err);
+	if (r >= 0)
+		r = start(conn, &job, flags, req->reconcile_log, err);
 	if (r < 0)
 		return r;
 	*ret_job = job;
@@ -213,13 +208,10 @@ int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
 	    node ? hyp_node_name_check(node, err) : hyp_node_name_default(host, sizeof(host), err);
 	if (r >= 0)
 		r = hyp_config_load(config_path, &cfg, err);
-	for (int tries = 0; r >= 0 && tries < 2; tries++) {
-		hyp_vm_disconnect(steal_pointer(&conn));
-		if ((r = hyp_vm_connect(&cfg, &conn, err)) >= 0)
-			r = hyp_vm_destroy(conn, &cfg, node ? node : host, job_id, log, err);
-		if (r != -ECONNREFUSED) /* as in hyp_job_start */
-			break;
-	}
+	if (r >= 0)
+		r = hyp_vm_connect(&cfg, &conn, err);
+	if (r >= 0)
+		r = hyp_vm_destroy(conn, &cfg, node ? node : host, job_id, log, err);
 	return r;
 }
 
