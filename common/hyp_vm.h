@@ -70,12 +70,15 @@ struct hyp_vm_info {
 	time_t started;
 	unsigned vcpus;
 	unsigned long long memory_mib;
-	unsigned boot_ms; /* start to the guest's agent up; 0: not known */
+	unsigned boot_ms; /* start to the guest's agent up; 0: not known (see below) */
 };
 
 /* Hyperion VMs of every node on this host, plus job state left without a
  * domain ("leftover"). */
 int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                 struct hyp_vm_info **ret_vms, size_t *ret_n, hyp_error *err);
+/* Fill boot_ms from what each start recorded in its job's resource list
+ * (a file read per VM: for display, not for reconciliation). */
+void hyp_vm_list_boot_times(const struct hyp_config *cfg, struct hyp_vm_info *vms, size_t n);
 
 #endif

@@ -117,8 +117,7 @@ static int add_leftovers(const struct hyp_config *cfg, struct hyp_vm_info **vms,
 	return r;
 }
 
-/* What the start recorded in the job's resource list. */
-static void add_boot_times(const struct hyp_config *cfg, struct hyp_vm_info *vms, size_t n)
+void hyp_vm_list_boot_times(const struct hyp_config *cfg, struct hyp_vm_info *vms, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *list =
@@ -154,7 +153,6 @@ int hyp_vm_list(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	int r = add_leftovers(cfg, &vms, &n, err);
 	if (r < 0)
 		return r;
-	add_boot_times(cfg, vms, n);
 	*ret_vms = steal_pointer(&vms);
 	*ret_n = n;
 	return 0;

@@ -31,6 +31,8 @@ int command_list(struct ctl *ctl, int argc, char **argv, hyp_error *err)
 	int r = hyp_vm_connect(&ctl->cfg, &conn, err);
 	if (r >= 0)
 		r = hyp_vm_list(conn, &ctl->cfg, &vms, &n, err);
+	if (r >= 0)
+		hyp_vm_list_boot_times(&ctl->cfg, vms, n);
 	hyp_vm_disconnect(conn);
 	if (r < 0)
 		return r;
