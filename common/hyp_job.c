@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hyp_catalog.h"
 #include "hyp_cleanup.h"
@@ -160,23 +161,66 @@ static int record_boot(const struct hyp_job *job, hyp_error *err)
 	return hyp_resources_add(list, HYP_RES_BOOTED, ms, err);
 }
 
-static int start(struct hyp_vm_conn *conn, struct hyp_job *job, unsigned flags,
+/*
+ * A libvirtd that was just (re)started accepts connections before it is done
+ * starting, and a call over such a connection can still find it lost. Each
+ * step is tried again on a new connection, after 1, 2, 4 and 8 s: only a
+ * libvirtd that stays away is a node fault (-ECONNREFUSED).
+ */
+#define LOST_RETRIES 4
+
+static int reconnect(const struct hyp_config *cfg, struct hyp_vm_conn **conn, int tries,
+                     hyp_error *err)
+{
+	hyp_vm_disconnect(steal_pointer(conn));
+	nanosleep(&(struct timespec){.tv_sec = 1 << tries}, NULL);
+	return hyp_vm_connect(cfg, conn, err);
+}
+
+static int vm_start(struct hyp_vm_conn **conn, struct hyp_job *job, hyp_error *err)
+{
+	int r;
+	for (int tries = 0;
+	     (r = hyp_vm_start(*conn, &job->cfg, &job->spec, err)) == -ECONNREFUSED &&
+	     tries < LOST_RETRIES;
+	     tries++)
+		if ((r = reconnect(&job->cfg, conn, tries, err)) < 0)
+			return r;
+	return r;
+}
+
+static int wait_ready(struct hyp_vm_conn **conn, struct hyp_job *job, hyp_error *err)
+{
+	int r;
+	for (int tries = 0; (r = hyp_vm_wait_ready(*conn, job->spec.name, job->cfg.boot_timeout_s,
+	                                           err)) == -ECONNREFUSED &&
+	                    tries < LOST_RETRIES;
+	     tries++)
+		if ((r = reconnect(&job->cfg, conn, tries, err)) < 0)
+			return r;
+	return r;
+}
+
+static int start(struct hyp_vm_conn **conn, struct hyp_job *job, unsigned flags,
                  const struct hyp_release_ctx *log, hyp_error *err)
 {
 	if (flags & HYP_JOB_RECONCILE) {
 		hyp_error e = {0}; /* a failed clean-up does not stop this job */
-		hyp_reconcile(conn, &job->cfg, job->spec.node, hyp_job_alive_locally, NULL,
+		hyp_reconcile(*conn, &job->cfg, job->spec.node, hyp_job_alive_locally, NULL,
 		              job->spec.job_id, log, &e);
 	}
 	long long t0 = hyp_now_ms();
-	int r = hyp_vm_start(conn, &job->cfg, &job->spec, err);
+	int r = vm_start(conn, job, err);
 	if (r < 0)
 		return r;
 	job->reused = r == HYP_VM_REUSED;
 	if (!(flags & HYP_JOB_WAIT_READY) || job->reused)
 		return 0;
-	if (hyp_vm_wait_ready(conn, job->spec.name, job->cfg.boot_timeout_s, err) < 0)
-		return fail_boot(conn, job, err);
+	r = wait_ready(conn, job, err);
+	if (r == -ECONNREFUSED) /* the node's fault, not the guest's */
+		return r;
+	if (r < 0)
+		return fail_boot(*conn, job, err);
 	job->boot_ms = (unsigned)(hyp_now_ms() - t0);
 	return record_boot(job, err);
 }
@@ -190,7 +234,7 @@ int hyp_job_start(const struct hyp_job_request *req, unsigned flags, struct hyp_
 	if (r >= 0)
 		r = hyp_vm_connect(&job.cfg, &conn, err);
 	if (r >= 0)
-		r = start(conn, &job, flags, req->reconcile_log, err);
+		r = start(&conn, &job, flags, req->reconcile_log, err);
 	if (r < 0)
 		return r;
 	*ret_job = job;
@@ -210,8 +254,12 @@ int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
 		r = hyp_config_load(config_path, &cfg, err);
 	if (r >= 0)
 		r = hyp_vm_connect(&cfg, &conn, err);
-	if (r >= 0)
-		r = hyp_vm_destroy(conn, &cfg, node ? node : host, job_id, log, err);
+	for (int tries = 0; r >= 0 &&
+	                    (r = hyp_vm_destroy(conn, &cfg, node ? node : host, job_id, log,
+	                                        err)) == -ECONNREFUSED &&
+	                    tries < LOST_RETRIES;
+	     tries++)
+		r = reconnect(&cfg, &conn, tries, err);
 	return r;
 }
 

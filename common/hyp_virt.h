@@ -3,6 +3,9 @@
 #ifndef HYP_VIRT_H
 #define HYP_VIRT_H
 
+#include <signal.h>
+#include <stdbool.h>
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -12,6 +15,8 @@
 
 struct hyp_vm_conn {
 	virConnectPtr conn;
+	sigset_t saved_mask;  /* the thread's, before SIGPIPE was blocked */
+	bool sigpipe_pending; /* one was pending before: not ours to discard */
 };
 
 static inline void hyp_virdomainp(virDomainPtr *d)

@@ -3,6 +3,8 @@
 #include "hyp_vm.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +25,8 @@
 #include "hyp_virt.h"
 #include "hyp_virtiofs.h"
 
-#define LOCK_TIMEOUT_S 60
-#define READY_POLL_MS  20
+#define LOCK_TIMEOUT_S   60
+#define READY_POLL_MS    20
 #define CONNECT_RETRY_MS 10000
 #define CONNECT_POLL_MS  200
 
@@ -41,14 +43,18 @@ int hyp_fail_virt(virConnectPtr conn, hyp_error *err, const char *fmt, ...)
 	vsnprintf(context, sizeof(context), fmt, ap);
 	va_end(ap);
 
-	virErrorPtr e = virGetLastError();
+	/* A copy: every libvirt call, virConnectIsAlive included, resets the
+	 * thread's last error, which would leave "unknown libvirt error". */
+	virErrorPtr e = virSaveLastError();
 	/* Only a lost connection is a node fault (libvirtd died or hangs);
 	 * an error libvirtd reports over a working connection (bad XML, QEMU
 	 * refusing to start, an RPC limit) is about this job. */
 	bool lost = (e && e->code == VIR_ERR_NO_CONNECT) || (conn && virConnectIsAlive(conn) != 1);
 	int code = lost ? ECONNREFUSED : EIO;
-	return hyp_fail(err, code, "%s: %s", context,
-	                e && e->message ? e->message : "unknown libvirt error");
+	int r = hyp_fail(err, code, "%s: %s", context,
+	                 e && e->message ? e->message : "unknown libvirt error");
+	virFreeError(e);
+	return r;
 }
 
 bool hyp_virt_no_domain(void)
@@ -57,23 +63,51 @@ bool hyp_virt_no_domain(void)
 	return e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID);
 }
 
+/*
+ * libvirt's client writes to its socket without MSG_NOSIGNAL: a libvirtd
+ * that goes away mid-call (a restart) would kill the caller, slurmstepd or
+ * hyperionctl, with SIGPIPE. So the thread blocks SIGPIPE while it holds a
+ * connection: the write fails with EPIPE, libvirt reports a lost
+ * connection, and the signal left pending is discarded on disconnect.
+ */
+static void sigpipe_block(struct hyp_vm_conn *c)
+{
+	sigset_t pipe, pending;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	c->sigpipe_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &c->saved_mask);
+}
+
+static void sigpipe_restore(const struct hyp_vm_conn *c)
+{
+	sigset_t pipe, pending;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (!c->sigpipe_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+		sigtimedwait(&pipe, NULL, &(struct timespec){0});
+	pthread_sigmask(SIG_SETMASK, &c->saved_mask, NULL);
+}
+
 int hyp_vm_connect(const struct hyp_config *cfg, struct hyp_vm_conn **ret_conn, hyp_error *err)
 {
 	virSetErrorFunc(NULL, silent_error_handler);
 	struct hyp_vm_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return hyp_fail(err, ENOMEM, "out of memory");
+	sigpipe_block(c);
 	/* A libvirtd being restarted refuses connections for a moment: only
 	 * one that stays away is a node fault. */
 	long long deadline = hyp_now_ms() + CONNECT_RETRY_MS;
 	while (!(c->conn = virConnectOpen(cfg->libvirt_uri)) && hyp_now_ms() < deadline)
 		nanosleep(&(struct timespec){.tv_nsec = CONNECT_POLL_MS * 1000000L}, NULL);
 	if (!c->conn) {
-		free(c);
 		virErrorPtr e = virGetLastError();
-		return hyp_fail(err, ECONNREFUSED, "connecting to libvirt at '%s': %s",
-		                cfg->libvirt_uri,
-		                e && e->message ? e->message : "unknown libvirt error");
+		hyp_fail(err, ECONNREFUSED, "connecting to libvirt at '%s': %s", cfg->libvirt_uri,
+		         e && e->message ? e->message : "unknown libvirt error");
+		sigpipe_restore(c);
+		free(c);
+		return -ECONNREFUSED;
 	}
 	*ret_conn = c;
 	return 0;
@@ -84,6 +118,7 @@ void hyp_vm_disconnect(struct hyp_vm_conn *conn)
 	if (!conn)
 		return;
 	virConnectClose(conn->conn);
+	sigpipe_restore(conn);
 	free(conn);
 }
 
