@@ -14,6 +14,7 @@
 # final state is not the expected one. All must be zero.
 #
 # usage: test-chaos.sh BUILD_DIR APPLIANCE_DIR [COUNT] [SEED]
+# HYP_CHAOS_SLOTS: how many jobs are driven at a time (default 2).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -97,54 +98,85 @@ restart_libvirtd() { # libvirtd only: QEMU and virtlogd stay, as with systemctl 
 fates=(done cancel timeout kill9 slurmd libvirtd panic)
 declare -A expect=([done]=COMPLETED [cancel]=CANCELLED [timeout]=TIMEOUT [kill9]=CANCELLED
 	[slurmd]=COMPLETED [libvirtd]=COMPLETED [panic]=FAILED)
-declare -A fate_of=()
-timeouts=()
-echo "== $count jobs (seed $seed)"
+results="$tmp/results" # "JOBID FATE" per job, appended by the drivers
+problems="$tmp/problems"
+gate="$tmp/gate" # drivers hold it shared while their job starts, restarts exclusively
+touch "$results" "$problems"
+gone() { ! squeue -h -j "$1" 2>/dev/null | grep . >/dev/null; }
+running_or_gone() { running_vm "$1" || gone "$1"; }
+
+# drive FATE: submits one job and makes it meet FATE. Restarts of slurmd and
+# libvirtd wait until no other job is starting (the gate): what they test is
+# a restart under running jobs; a restart under a starting VM has its own
+# test (test-libvirtd-restart.sh).
+drive() {
+	local fate=$1 image=default script='sleep 4; echo ok' jid
+	local extra=()
+	case $fate in
+	panic) image=panic ;;
+	cancel | kill9) script='sleep 600' ;;
+	timeout) script='sleep 600' extra=(--time=1) ;;
+	esac
+	exec 8>"$gate"
+	flock -s 8
+	if ! jid=$(as_user sbatch --parsable --vm-image="$image" -o /dev/null "${extra[@]}" \
+		--wrap "$script" 2>&1); then
+		echo "sbatch ($fate): $jid" >>"$problems"
+		return
+	fi
+	jid=${jid%%;*}
+	echo "$jid $fate" >>"$results"
+	wait_for 180 running_or_gone "$jid" || echo "job $jid ($fate): never ran" >>"$problems"
+	flock -u 8
+	case $fate in
+	cancel) scancel "$jid" ;;
+	kill9)
+		pkill -KILL -f "^slurmstepd: \[$jid\." || true
+		ctl reap --local >/dev/null
+		scancel "$jid"
+		;;
+	slurmd) (flock -x -w 120 9; restart_slurmd) 9>"$gate" ;;
+	libvirtd) (flock -x -w 120 9; restart_libvirtd) 9>"$gate" ;;
+	esac
+	wait_for 300 gone "$jid" || echo "job $jid ($fate): still queued after 300 s" >>"$problems"
+}
+
+# Up to $slots drivers at a time; a time-limit job runs beside them (it only
+# waits for its limit) and is waited for at the end.
+slots=${HYP_CHAOS_SLOTS:-2}
+busy=()
+late=()
+t0=$SECONDS
+echo "== $count jobs (seed $seed, $slots at a time)"
 for i in $(seq "$count"); do
 	fate=${fates[$((RANDOM % ${#fates[@]}))]}
-	image=default
-	[ "$fate" = panic ] && image=panic
-	script='sleep 4; echo ok'
-	case $fate in cancel | kill9) script='sleep 600' ;; timeout) script='sleep 600' ;; esac
-	extra=()
-	[ "$fate" = timeout ] && extra=(--time=1)
-	jid=$(as_user sbatch --parsable --vm-image="$image" -o /dev/null "${extra[@]}" --wrap "$script")
-	jid=${jid%%;*}
-	fate_of[$jid]=$fate
-	case $fate in
-	timeout) timeouts+=("$jid") ;; # ends by itself, in a minute or so
-	panic | done) wait_for 120 sh -c "! squeue -h -j $jid | grep -q ." ;;
-	*)
-		wait_for 120 running_vm "$jid"
-		case $fate in
-		cancel) scancel "$jid" ;;
-		kill9)
-			pkill -KILL -f "^slurmstepd: \[$jid\." || true
-			ctl reap --local >/dev/null
-			scancel "$jid"
-			;;
-		slurmd) restart_slurmd ;;
-		libvirtd) restart_libvirtd ;;
-		esac
-		wait_for 180 sh -c "! squeue -h -j $jid | grep -q ."
-		;;
-	esac
+	while :; do
+		alive=()
+		for p in "${busy[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+		busy=("${alive[@]}")
+		[ "${#busy[@]}" -lt "$slots" ] && break
+		sleep 0.5
+	done
+	drive "$fate" &
+	if [ "$fate" = timeout ]; then late+=($!); else busy+=($!); fi
 	printf '%s ' "$fate"
 done
+wait
 echo
-for jid in "${timeouts[@]}"; do wait_for 240 sh -c "! squeue -h -j $jid | grep -q ."; done
+echo "   all jobs ended after $((SECONDS - t0)) s"
 sleep 5 # the last epilogs
-
 echo "== what is left"
 wrong=0
-for jid in "${!fate_of[@]}"; do
+while read -r jid fate; do
 	got=$(job_state "$jid")
-	want=${expect[${fate_of[$jid]}]}
+	want=${expect[$fate]}
 	if [ "$got" != "$want" ]; then
 		wrong=$((wrong + 1))
-		echo "     job $jid (${fate_of[$jid]}): $got, expected $want"
+		echo "     job $jid ($fate): $got, expected $want"
 	fi
-done
+done <"$results"
+lost=$(wc -l <"$problems")
+[ "$lost" -eq 0 ] || sed 's/^/     /' "$problems"
 domains=$(virsh -c qemu:///system list --all --name | grep -c "^hyperion-$node-")
 virtiofsd=$(pgrep -c -u "$user" virtiofsd)
 files() { find "$state" -name "$1" 2>/dev/null | wc -l; }
@@ -152,10 +184,10 @@ dirs=$(find "$state" -mindepth 2 -maxdepth 2 -type d -name 'job.*' 2>/dev/null |
 taps=$(ip -o link show 2>/dev/null | grep -c 'hyp-')
 leases=$(find "$state" -name '*.lease' 2>/dev/null | wc -l)
 drained=$(sinfo -R -h | grep -c .)
-printf 'chaos: %d jobs: domains=%d virtiofsd=%d sockets=%d locks=%d overlays=%d lists=%d dirs=%d taps=%d leases=%d drained=%d wrong_state=%d\n' \
+printf 'chaos: %d jobs: domains=%d virtiofsd=%d sockets=%d locks=%d overlays=%d lists=%d dirs=%d taps=%d leases=%d drained=%d wrong_state=%d driver_problems=%d\n' \
 	"$count" "$domains" "$virtiofsd" "$(files '*.sock')" "$(files '*.lock')" \
-	"$(files 'overlay.qcow2')" "$(files '*.res')" "$dirs" "$taps" "$leases" "$drained" "$wrong"
-for k in domains virtiofsd dirs taps leases drained wrong; do
+	"$(files 'overlay.qcow2')" "$(files '*.res')" "$dirs" "$taps" "$leases" "$drained" "$wrong" "$lost"
+for k in domains virtiofsd dirs taps leases drained wrong lost; do
 	expect_eq "no $k left" 0 "${!k}"
 done
 expect_eq "no socket, lock, overlay or resource list left" 0 \
