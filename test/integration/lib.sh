@@ -34,3 +34,25 @@ summary() {
 ensure_user() {
 	id -u "$1" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$1"
 }
+
+# test_config DIR STATE_DIR APPLIANCE_DIR: DIR/hyperion.conf for TCG guests
+# with the state in STATE_DIR and the catalog in DIR/images.d, whose
+# DIR/images.d/test.conf has the appliance as image "default". Tests append
+# what else they need to either file.
+test_config() {
+	mkdir -p "$1/images.d"
+	cat >"$1/hyperion.conf" <<CONF
+libvirt_uri = qemu:///system
+domain_type = qemu
+state_dir = $2
+vmm_reserve_mb = 64
+boot_timeout = 60
+images = $1/images.d
+CONF
+	cat >"$1/images.d/test.conf" <<CONF
+[image default]
+kind = appliance
+kernel = $3/vmlinuz
+initrd = $3/initrd.img
+CONF
+}

@@ -34,21 +34,12 @@ chmod 755 "$tmp"
 state=/run/hyperion-chaos
 conf="$tmp/hyperion.conf"
 cluster=/run/hyperion-cluster
-mkdir -p "$tmp/images.d" "$tmp/broken/etc"
+mkdir -p "$tmp/broken/etc"
 echo x >"$tmp/broken/etc/x"
 (cd "$tmp/broken" && find . | cpio -o -H newc 2>/dev/null | gzip) >"$tmp/broken.img"
-cat >"$conf" <<CONF
-domain_type = qemu
-state_dir = $state
-vmm_reserve_mb = 64
-boot_timeout = 30
-images = $tmp/images.d
-CONF
-cat >"$tmp/images.d/chaos.conf" <<CONF
-[image default]
-kind = appliance
-kernel = $appliance/vmlinuz
-initrd = $appliance/initrd.img
+test_config "$tmp" "$state" "$appliance"
+sed -i "s/^boot_timeout = .*/boot_timeout = 30/" "$conf"
+cat >>"$tmp/images.d/test.conf" <<CONF
 
 [image panic]
 kind = appliance

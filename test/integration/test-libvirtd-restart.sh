@@ -30,20 +30,7 @@ tmp=$(mktemp -d /tmp/hyperion-lvrestart.XXXXXX)
 chmod 755 "$tmp"
 state=/run/hyperion-lvrestart-it
 conf="$tmp/hyperion.conf"
-mkdir -p "$tmp/images.d"
-cat >"$conf" <<CONF
-domain_type = qemu
-state_dir = $state
-vmm_reserve_mb = 64
-boot_timeout = 60
-images = $tmp/images.d
-CONF
-cat >"$tmp/images.d/a.conf" <<CONF
-[image default]
-kind = appliance
-kernel = $appliance/vmlinuz
-initrd = $appliance/initrd.img
-CONF
+test_config "$tmp" "$state" "$appliance"
 
 for d in /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt; do
 	mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" ||
