@@ -48,6 +48,21 @@ node_names() {
 node_is_plain() { grep -qxF -- "$1 plain" "$state/nodes.list" 2>/dev/null; }
 
 netns_exists() { [ -e "/run/netns/$1" ]; }
+
+# The names are fixed, so one multi-node cluster runs at a time: the fabric
+# bridge and each node's fab0 carry the owning state directory as their
+# alias, and a cluster leaves another's alone.
+link_owner() { ip -n "$1" link show "$2" 2>/dev/null | sed -n 's/^ *alias //p'; }
+# ours NETNS DEV: the namespace is missing, or the link is this cluster's
+ours() {
+	local o
+	netns_exists "$1" || return 0
+	o=$(link_owner "$1" "$2")
+	[ -z "$o" ] || [ "$o" = "$state" ]
+}
+need_ours() {
+	ours "$1" "$2" || die "namespace $1 belongs to the test cluster of $(link_owner "$1" "$2"): stop it first (scripts/cluster-down --state $(link_owner "$1" "$2"))"
+}
 nsfs_bound() { [ "$(stat -f -c %T "$1" 2>/dev/null)" = nsfs ]; }
 
 # node_exec NAME CMD...: runs CMD in node NAME's network, UTS and mount
@@ -61,12 +76,13 @@ node_exec() {
 
 # --- the fabric ---------------------------------------------------------------
 fabric_up() {
+	need_ours "$fabric_ns" "$fabric_br"
 	if ! netns_exists "$fabric_ns"; then run ip netns add "$fabric_ns"; fi
 	ip -n "$fabric_ns" link set lo up
 	if ! ip -n "$fabric_ns" link show "$fabric_br" >/dev/null 2>&1; then
 		ip -n "$fabric_ns" link add "$fabric_br" mtu "$fabric_mtu" type bridge
 	fi
-	ip -n "$fabric_ns" link set "$fabric_br" up
+	ip -n "$fabric_ns" link set "$fabric_br" alias "$state" up
 	if ! ip link show "$fabric_host_if" >/dev/null 2>&1; then
 		ip link add "$fabric_host_if" mtu "$fabric_mtu" type veth \
 			peer name host mtu "$fabric_mtu" netns "$fabric_ns"
@@ -77,6 +93,10 @@ fabric_up() {
 }
 
 fabric_down() {
+	if ! ours "$fabric_ns" "$fabric_br"; then
+		warn "$fabric_ns belongs to the cluster of $(link_owner "$fabric_ns" "$fabric_br"): left alone"
+		return 0
+	fi
 	if ip link show "$fabric_host_if" >/dev/null 2>&1; then run ip link del "$fabric_host_if"; fi
 	if netns_exists "$fabric_ns"; then run ip netns del "$fabric_ns"; fi
 }
@@ -135,6 +155,7 @@ node_up() {
 	ns=$(node_netns "$n")
 	nd=$(node_dir "$n")
 	nsd=$(ns_dir)
+	need_ours "$ns" fab0
 	if ! netns_exists "$ns"; then run ip netns add "$ns"; fi
 	ip -n "$ns" link set lo up
 	if ! ip -n "$ns" link show fab0 >/dev/null 2>&1; then
@@ -144,7 +165,7 @@ node_up() {
 	fi
 	ip -n "$fabric_ns" link set "$n" master "$fabric_br" up
 	ip -n "$ns" addr replace "$(node_addr "$i")/24" dev fab0
-	ip -n "$ns" link set fab0 up
+	ip -n "$ns" link set fab0 alias "$state" up
 	node_dirs_make "$n"
 	nsfs_bound "$nsd/$n.mnt" && nsfs_bound "$nsd/$n.uts" && return 0
 	node_ns_unbind "$n"
@@ -186,6 +207,10 @@ node_pids() {
 # fabric link. The logs in $state/nodes/NAME stay.
 node_down() {
 	local n=$1 pid
+	if ! ours "$(node_netns "$n")" fab0; then
+		warn "$(node_netns "$n") belongs to the cluster of $(link_owner "$(node_netns "$n")" fab0): left alone"
+		return 0
+	fi
 	node_libvirt_down "$n"
 	for pid in $(node_pids "$n"); do
 		stop_pid "$(cat "/proc/$pid/comm" 2>/dev/null || echo process) in node $n" "$pid"

@@ -74,7 +74,8 @@ echo "== sbatch -N 2 --vm-image=default"
 jid=$(as_user sbatch --parsable -N 2 --vm-image=default -o "$work/out-%j.txt" \
 	--wrap 'echo "first $(hostname) $(uname -r)"; sleep 600')
 jid=${jid%%;*}
-wait_for 120 test "$(job_field "$jid" JobState)" = RUNNING
+running() { [ "$(job_field "$jid" JobState)" = RUNNING ]; }
+check "the job starts" wait_for 60 running
 nodes=$(scontrol show hostnames "$(job_field "$jid" NodeList)" | paste -sd ' ')
 read -r n1 n2 <<<"$nodes"
 expect_match "the job runs on two nodes" "^node[1-3] node[1-3]$" "$nodes"
