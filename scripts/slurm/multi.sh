@@ -4,6 +4,29 @@
 # plain_nodes, features, ctl, hypconf, health_check, libvirt, here.
 # shellcheck disable=SC2154
 
+# multi_check_args: --nodes, --plain-nodes, --health-check, --hyperionctl
+# make sense (ctl becomes an absolute path).
+multi_check_args() {
+	[[ $nnodes =~ ^[1-9][0-9]?$ ]] || die "--nodes: '$nnodes' is not a number from 1 to 99"
+	if ! [[ $plain_nodes =~ ^[0-9]+$ ]] || [ "$plain_nodes" -ge "$nnodes" ]; then
+		die "--plain-nodes: '$plain_nodes' must be a number below --nodes"
+	fi
+	[[ $health_interval =~ ^[1-9][0-9]*$ ]] ||
+		die "--health-check: '$health_interval' is not a number of seconds"
+	if [ "$features" = auto ] || [ -n "$health_check" ]; then
+		if [ -z "$ctl" ] || [ -z "$hypconf" ]; then
+			die "--features auto and --health-check need --hyperionctl and --hyperion-conf"
+		fi
+	fi
+	if [ -n "$ctl" ]; then
+		ctl=$(realpath -e -- "$ctl" 2>/dev/null) || die "--hyperionctl $ctl: no such file"
+	fi
+	if [ "$nnodes" -gt 1 ]; then
+		need_cmd nsenter util-linux
+		need_cmd ip iproute2
+	fi
+}
+
 # multi_nodes: prints the node names, node1..nodeN.
 multi_nodes() {
 	local i
