@@ -77,3 +77,15 @@ libvirt_up_if_needed() {
 	"$1/libvirt-up" >/dev/null || die "starting libvirtd failed (scripts/libvirt-up)"
 	return 0
 }
+
+# close_fds CMD...: runs CMD with only stdin, stdout and stderr open, so that
+# a daemon it starts keeps no lock or pipe of the caller's.
+close_fds() {
+	(
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+		done
+		exec "$@"
+	)
+}

@@ -12,6 +12,10 @@
 #   ctld/, spool/                StateSaveLocation (user slurm), SlurmdSpoolDir
 #   log/                         slurmctld.log, slurmd.log,
 #                                jobcomp.log, *.stderr
+# With --nodes N (scripts/slurm/nodes.sh): slurmd.NODE.pid,
+# log/slurmd.NODE.log, spool/NODE/, nodes.list, nodes/NODE/ (the node's
+# libvirt directories and daemons), ns/ (its UTS and mount namespaces),
+# healthcheck (with --health-check).
 
 # shellcheck disable=SC2154 # state: set by the sourcing script
 etc_conf=/etc/slurm/slurm.conf
