@@ -85,7 +85,7 @@ Test(image_check, backing_files_refused)
 {
 	qemu_img("create -q -f qcow2 base.qcow2 16M");
 	qemu_img("create -q -f qcow2 -F qcow2 -b base.qcow2 top.qcow2");
-	qemu_img("create -q -f qcow2 -o compat=0.10 -F raw -b /etc/shadow top2.qcow2 1M");
+	qemu_img("create -q -f qcow2 -o compat=0.10 -u -F raw -b /etc/shadow top2.qcow2 1M");
 	qemu_img("create -q -f qcow2 -u -F raw -b 'json:{\"file.driver\":\"nbd\"}' top3.qcow2 1M");
 	expect_refused("top.qcow2", "backing file");
 	expect_refused("top2.qcow2", "backing file");
