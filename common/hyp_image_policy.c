@@ -36,8 +36,10 @@ static bool in_groups(const char *groups, const char *user, gid_t gid)
 		n = 1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct group *g = getgrgid(list[i]);
-		if (g && in_list(groups, g->gr_name))
+		struct group gr, *g = NULL;
+		char buf[16384];
+		if (getgrgid_r(list[i], &gr, buf, sizeof(buf), &g) == 0 && g &&
+		    in_list(groups, g->gr_name))
 			return true;
 	}
 	return false;
@@ -47,7 +49,9 @@ int hyp_image_access_check(const struct hyp_image *img, uid_t uid, gid_t gid, hy
 {
 	if (!img->users && !img->groups)
 		return 0;
-	struct passwd *pw = getpwuid(uid);
+	struct passwd pwd, *pw = NULL;
+	char buf[4096];
+	getpwuid_r(uid, &pwd, buf, sizeof(buf), &pw);
 	const char *user = pw ? pw->pw_name : NULL;
 	if ((user && in_list(img->users, user)) || in_groups(img->groups, user, gid))
 		return 0;

@@ -22,19 +22,36 @@
 
 #define MAX_GROUPS 256
 
-static int drop_to(uid_t uid, gid_t gid)
+struct creds {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[MAX_GROUPS];
+	int ngroups;
+};
+
+/* In the parent: the user database is not safe to use in a child forked
+ * from a threaded process (slurmstepd). */
+static void creds_lookup(struct creds *c, uid_t uid, gid_t gid)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	gid_t groups[MAX_GROUPS];
-	int n = MAX_GROUPS;
+	c->uid = uid;
+	c->gid = gid;
+	c->ngroups = MAX_GROUPS;
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res ||
-	    getgrouplist(pw.pw_name, gid, groups, &n) < 0)
-		n = 0; /* unknown user or too many groups: none */
-	if (setgroups((size_t)n, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
-	    setresuid(uid, uid, uid) < 0)
+	    getgrouplist(pw.pw_name, gid, c->groups, &c->ngroups) < 0) {
+		c->groups[0] = gid; /* unknown user or too many groups: the primary one */
+		c->ngroups = 1;
+	}
+}
+
+/* In the child: only system calls. */
+static int drop_to(const struct creds *c)
+{
+	if (setgroups((size_t)c->ngroups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+	    setresuid(c->uid, c->uid, c->uid) < 0)
 		return -1;
-	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+	if (c->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
 		return -1;
 	return 0;
 }
@@ -56,10 +73,10 @@ static int send_fd(int sock, int fd, int error)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-static _Noreturn void child(int sock, const char *path, uid_t uid, gid_t gid)
+static _Noreturn void child(int sock, const char *path, const struct creds *c)
 {
 	int error = 0, fd = -1;
-	if (drop_to(uid, gid) < 0)
+	if (drop_to(c) < 0)
 		error = EPERM;
 	else if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
 		error = errno;
@@ -90,12 +107,14 @@ static int recv_fd(int sock, int *ret_fd, int *ret_error, hyp_error *err)
 static int open_as(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_error *err)
 {
 	int sv[2], error = 0, fd = -1, status = 0;
+	struct creds c;
+	creds_lookup(&c, uid, gid);
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return hyp_fail_errno(err, "socketpair");
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		child(sv[1], path, uid, gid);
+		child(sv[1], path, &c);
 	}
 	close(sv[1]);
 	int r = pid < 0 ? hyp_fail_errno(err, "fork") : recv_fd(sv[0], &fd, &error, err);
