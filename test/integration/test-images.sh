@@ -110,13 +110,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-hx() { local j=$1; shift; (cd /tmp && runuser -u "$user" -- "$exec_tool" --config "$conf" --node "$node" --job "$j" "$@"); }
+hx() { local j=$1; shift; (cd "$work" && runuser -u "$user" -- "$exec_tool" --config "$conf" --node "$node" --job "$j" "$@"); }
 start() { "$ctl" -c "${CONF:-$conf}" start --node "$node" --user "$user" --cpus 0 --memory 768 "$@" 2>&1; }
 
 echo "== both start modes boot (hyperionctl, TCG)"
 out=$(start --job 7200 --image debian-12)
 expect_match "--init=agent boots to the agent" "ready in" "$out"
-expect_eq "... the agent is PID 1" "hyperion-agent" "$(hx 7200 -- cat /proc/1/comm 2>&1)"
+expect_eq "... the agent is PID 1 (/sbin/init)" "init /usr/libexec/hyperion/hyperion-agent" \
+	"$(hx 7200 -- sh -c 'echo $(cat /proc/1/comm) $(readlink -f /sbin/init)' 2>&1)"
 expect_match "... python3 is Debian's" "^3\.11\." "$(hx 7200 -- python3 -c 'import sys; print(sys.version)' 2>&1)"
 flags=$(hx 7200 -- sh -c "grep -m1 '^flags' /proc/cpuinfo" 2>&1)
 missing=""
