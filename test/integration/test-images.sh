@@ -107,6 +107,7 @@ cleanup() {
 	done
 	[ -n "${cluster:-}" ] && "$top/scripts/cluster-down" >/dev/null 2>&1
 	rm -rf "$tmp" "$work"
+	rmdir "$state/$node" "$state" 2>/dev/null
 }
 trap cleanup EXIT
 
