@@ -316,7 +316,8 @@ Test(config, user_images)
 	hyp_error err = {0};
 	write_conf("user_image_boot = ../x\n");
 	cr_expect_lt(hyp_config_load(path, &cfg, &err), 0);
-	cr_expect_not_null(strstr(err.msg, "user_image_boot: bad image name '../x'"), "%s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "user_image_boot: bad image name '../x'"), "%s",
+	                   err.msg);
 	write_conf("user_images = maybe\n");
 	cr_expect_lt(hyp_config_load(path, &cfg, &err), 0);
 }
