@@ -20,8 +20,8 @@
 # /var/lib/hyperion/images), a running libvirtd or scripts/libvirt-up.
 # Starts and stops the Slurm cluster (run it under
 # flock /run/hyperion-slurm.lock when others share the machine).
-# Uses job ids 7200-7299 for VMs started without Slurm. Takes about 4 min
-# with cached images.
+# Uses job ids 7200-7299 for VMs started without Slurm. Takes about 2 min
+# with cached images (measured), plus about 2.5 min when it builds them.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
