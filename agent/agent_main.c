@@ -81,6 +81,10 @@ int main(int argc, char **argv)
 	static struct agent_bootcfg boot;
 	if (!cfg.pid1 && !cfg.listen && agent_bootcfg_read(&boot, &err) == 0)
 		cfg.boot = &boot;
+	/* a root service: the node's name, the job user and the shares, as
+	 * PID 1 sets them up (a systemd image, doc/images.md) */
+	if (!cfg.pid1 && !cfg.listen && cfg.root && cfg.boot)
+		agent_identity_apply(cfg.boot);
 	int r = agent_signals_setup(&err);
 	if (r >= 0 && cfg.pid1)
 		agent_init_system(&cfg);

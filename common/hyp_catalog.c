@@ -22,12 +22,25 @@
 #define NAME_MAX_LEN 64
 #define CONF_SUFFIX  ".conf"
 
-enum image_key { KEY_KIND, KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_DISK, KEY_FORMAT, KEY_DESC };
+enum image_key {
+	KEY_KIND,
+	KEY_KERNEL,
+	KEY_INITRD,
+	KEY_CMDLINE,
+	KEY_DISK,
+	KEY_FORMAT,
+	KEY_DESC,
+	KEY_MIN_MEMORY,
+	KEY_USERS,
+	KEY_GROUPS,
+};
 
 static const char *const key_names[] = {
-    [KEY_KIND] = "kind",        [KEY_KERNEL] = "kernel", [KEY_INITRD] = "initrd",
-    [KEY_CMDLINE] = "cmdline",  [KEY_DISK] = "disk",     [KEY_FORMAT] = "format",
-    [KEY_DESC] = "description",
+    [KEY_KIND] = "kind",        [KEY_KERNEL] = "kernel",
+    [KEY_INITRD] = "initrd",    [KEY_CMDLINE] = "cmdline",
+    [KEY_DISK] = "disk",        [KEY_FORMAT] = "format",
+    [KEY_DESC] = "description", [KEY_MIN_MEMORY] = "min_memory",
+    [KEY_USERS] = "users",      [KEY_GROUPS] = "groups",
 };
 #define NKEYS        (sizeof(key_names) / sizeof(key_names[0]))
 #define HAS(seen, k) ((seen) & (1u << (k)))
@@ -51,6 +64,8 @@ void hyp_image_free(struct hyp_image *img)
 	free(img->cmdline);
 	free(img->disk);
 	free(img->description);
+	free(img->users);
+	free(img->groups);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -113,6 +128,42 @@ static int set_choice(const char *key, const char *value, const char *a, const c
 	return 0;
 }
 
+static int set_min_memory(struct hyp_image *img, const char *key, const char *value, hyp_error *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end || errno || v > 16u * 1024 * 1024)
+		return hyp_fail(err, EINVAL, "%s: bad value '%s' (MB, 0 to 16777216)", key, value);
+	img->min_memory_mb = (unsigned)v;
+	return 0;
+}
+
+/* "a, b c" -> "a,b,c"; names as getpwnam/getgrnam know them. */
+static int set_names(char **field, const char *key, const char *value, hyp_error *err)
+{
+	_cleanup_free_ char *out = malloc(strlen(value) + 1);
+	size_t n = 0;
+	if (!out)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	for (const char *p = value; *p;) {
+		p += strspn(p, ", \t");
+		size_t len = strcspn(p, ", \t");
+		if (!len)
+			break;
+		if (p[0] == '-' || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                             "0123456789._-$") < len)
+			return hyp_fail(err, EINVAL, "%s: bad name '%.*s'", key, (int)len, p);
+		n += (size_t)sprintf(out + n, "%s%.*s", n ? "," : "", (int)len, p);
+		p += len;
+	}
+	if (!n)
+		return hyp_fail(err, EINVAL, "%s: give one name or more", key);
+	*field = out;
+	out = NULL;
+	return 0;
+}
+
 static int set_key(struct hyp_image *img, enum image_key k, const char *value, hyp_error *err)
 {
 	const char *key = key_names[k];
@@ -137,6 +188,12 @@ static int set_key(struct hyp_image *img, enum image_key k, const char *value, h
 	case KEY_DESC:
 		return (img->description = strdup(value)) ? 0
 		                                          : hyp_fail(err, ENOMEM, "out of memory");
+	case KEY_MIN_MEMORY:
+		return set_min_memory(img, key, value, err);
+	case KEY_USERS:
+		return set_names(&img->users, key, value, err);
+	case KEY_GROUPS:
+		return set_names(&img->groups, key, value, err);
 	}
 	return hyp_fail(err, EINVAL, "unknown key");
 }
@@ -154,7 +211,7 @@ static int image_key(struct load_ctx *lc, const char *name, const char *key, con
 	}
 	return hyp_fail(err, EINVAL,
 	                "image '%s': unknown key '%s' (known: kind, kernel, initrd, cmdline, disk, "
-	                "format, description)",
+	                "format, description, min_memory, users, groups)",
 	                name, key);
 }
 
@@ -371,7 +428,8 @@ int hyp_image_check_owner(const struct hyp_image *img, uid_t also_owner, hyp_err
 	int r = check_file(img, "kernel", img->kernel, also_owner, err);
 	if (r >= 0 && img->initrd)
 		r = check_file(img, "initrd", img->initrd, also_owner, err);
-	if (r >= 0 && img->kind == HYP_IMAGE_DISK)
+	/* a user's own disk is checked as the user (hyp_image_policy.h) */
+	if (r >= 0 && img->kind == HYP_IMAGE_DISK && !img->user_supplied)
 		r = check_file(img, "disk", img->disk, also_owner, err);
 	return r;
 }
@@ -391,11 +449,15 @@ int hyp_image_copy(const struct hyp_image *src, struct hyp_image *ret_dst, hyp_e
 	_cleanup_(hyp_image_free) struct hyp_image img = {
 	    .kind = src->kind,
 	    .disk_format = src->disk_format,
+	    .min_memory_mb = src->min_memory_mb,
+	    .user_supplied = src->user_supplied,
+	    .disk_size = src->disk_size,
 	};
 	if (copy_string(&img.name, src->name) < 0 || copy_string(&img.kernel, src->kernel) < 0 ||
 	    copy_string(&img.initrd, src->initrd) < 0 ||
 	    copy_string(&img.cmdline, src->cmdline) < 0 || copy_string(&img.disk, src->disk) < 0 ||
-	    copy_string(&img.description, src->description) < 0)
+	    copy_string(&img.description, src->description) < 0 ||
+	    copy_string(&img.users, src->users) < 0 || copy_string(&img.groups, src->groups) < 0)
 		return hyp_fail(err, ENOMEM, "out of memory");
 	*ret_dst = img;
 	memset(&img, 0, sizeof(img));

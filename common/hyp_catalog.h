@@ -6,6 +6,7 @@
 #ifndef HYP_CATALOG_H
 #define HYP_CATALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,6 +28,13 @@ struct hyp_image {
 	char *disk;                       /* disk = PATH (disk kind) */
 	enum hyp_disk_format disk_format; /* format = qcow2 | raw */
 	char *description;                /* description = one line shown to users */
+	unsigned min_memory_mb;           /* min_memory = MB the guest needs (0: no minimum) */
+	char *users;                      /* users = NAME[,NAME]: who may use it (NULL: all) */
+	char *groups;                     /* groups = NAME[,NAME]: members may use it */
+	/* A user-supplied image (hyp_image_user.h), never in the catalog:
+	 * its virtual size, so that its overlay is made without opening it. */
+	bool user_supplied;
+	unsigned long long disk_size;
 };
 
 struct hyp_catalog {

@@ -51,6 +51,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->state_dir);
 	free(cfg->image_catalog);
 	free(cfg->cpu_model);
+	free(cfg->user_image_boot);
 	free(cfg->housekeeping_cpus);
 	free(cfg->hugepages_allowed);
 	free(cfg->hugepages_default);
@@ -302,6 +303,21 @@ static int set_virtiofsd(struct hyp_config *cfg, const char *key, const char *va
 	return set_string(&cfg->virtiofsd, value, err);
 }
 
+static int set_user_images(struct hyp_config *cfg, const char *key, const char *value,
+                           hyp_error *err)
+{
+	return hyp_parse_bool(key, value, &cfg->user_images, err);
+}
+
+static int set_user_image_boot(struct hyp_config *cfg, const char *key, const char *value,
+                               hyp_error *err)
+{
+	if (!*value || value[strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                   "0123456789._-")])
+		return hyp_fail(err, EINVAL, "%s: bad image name '%s'", key, value);
+	return set_string(&cfg->user_image_boot, value, err);
+}
+
 static const struct config_key config_keys[] = {
     {"libvirt_uri", set_libvirt_uri},
     {"domain_type", set_domain_type},
@@ -321,6 +337,8 @@ static const struct config_key config_keys[] = {
     {"console_keep_files", set_keep_files},
     {"shares", set_shares},
     {"virtiofsd", set_virtiofsd},
+    {"user_images", set_user_images},
+    {"user_image_boot", set_user_image_boot},
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -373,6 +391,7 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0 ||
 	    (r = set_shares(cfg, "shares", "", err)) < 0 ||
 	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
+	    (r = set_string(&cfg->user_image_boot, "default", err)) < 0 ||
 	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
 		return r;
 	return 0;

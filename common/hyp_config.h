@@ -37,6 +37,10 @@ struct hyp_config {
 	unsigned console_keep_kib;   /* console_keep_kib = 256: the last KiB of each */
 	unsigned console_keep_days;  /* console_keep_days = 7 */
 	unsigned console_keep_files; /* console_keep_files = 100 */
+	/* user-supplied images (--vm-image=/path, hyp_image_user.h) */
+	bool user_images;      /* user_images = no */
+	char *user_image_boot; /* user_image_boot = default: the catalog image whose
+	                          kernel, initrd and cmdline boot them */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

@@ -57,14 +57,20 @@ int hyp_dxml_numatune(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_erro
 }
 
 /* The CPU model under KVM: host-passthrough (all host features, needed to
- * come near bare metal), host-model or a named model. Under TCG, QEMU's
- * default model. */
+ * come near bare metal), host-model or a named model. Under TCG a named
+ * model as configured; otherwise QEMU's "max" CPU (libvirt's mode
+ * 'maximum'): every feature TCG emulates, x86-64-v2 and more, where QEMU's
+ * default qemu64 lacks what RHEL 9-family kernels and userlands need. */
 static void write_cpu_mode(struct hyp_xw *x, const struct hyp_vm_spec *spec)
 {
 	const char *model = spec->cpu_model;
-	if (spec->domain_type != HYP_DOMAIN_KVM)
+	bool host = !strcmp(model, "host-passthrough") || !strcmp(model, "host-model");
+	if (spec->domain_type != HYP_DOMAIN_KVM && host) {
+		hyp_xw_attr(x, "mode", "maximum");
+		hyp_xw_attr(x, "check", "none");
 		return;
-	if (!strcmp(model, "host-passthrough") || !strcmp(model, "host-model")) {
+	}
+	if (host) {
 		hyp_xw_attr(x, "mode", model);
 		hyp_xw_attr(x, "check", "none");
 		return;

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hyp_catalog.h"
 #include "hyp_cleanup.h"
 #include "hyp_console.h"
 #include "hyp_cpulist.h"
+#include "hyp_image_policy.h"
 #include "hyp_names.h"
 #include "hyp_reconcile.h"
 #include "hyp_time.h"
@@ -73,12 +75,16 @@ static int resolve_node(const struct hyp_job_request *req, struct inputs *in, hy
 static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hyp_error *err)
 {
 	_cleanup_(inputs_free) struct inputs in = {0};
-	const struct hyp_image *img;
+	_cleanup_(hyp_image_free) struct hyp_image image = {0};
+	const struct hyp_image *img = &image;
 	int r = resolve_node(req, &in, err);
 	if (r >= 0)
 		r = hyp_catalog_load(job->cfg.image_catalog, &in.catalog, err);
+	if (r >= 0) /* a name, or the user's own file opened as the user */
+		r = hyp_image_resolve(&job->cfg, &in.catalog, req->image, req->uid, req->gid,
+		                      geteuid() == 0, &image, err);
 	if (r >= 0)
-		r = hyp_catalog_lookup(&in.catalog, req->image, &img, err);
+		r = hyp_image_memory_check(img, req->memory_mb, job->cfg.vmm_reserve_mb, err);
 	if (r >= 0)
 		r = hyp_topology_load(req->topology, &in.topo, err);
 	if (r >= 0)

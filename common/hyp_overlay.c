@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,11 +33,27 @@ static int create_file(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_
 	return 0;
 }
 
+/* A user's own image is never opened by root's qemu-img (-u): its size,
+ * read from its header as the user, is given instead. */
 static int run_qemu_img(const struct hyp_image *img, const char *path, hyp_error *err)
 {
+	char size[32];
+	snprintf(size, sizeof(size), "%llu", img->disk_size);
+	bool user = img->user_supplied;
 	const char *argv[] = {
-	    HYP_QEMU_IMG, "create",  "-q", "-f", "qcow2", "-F", format_name(img->disk_format),
-	    "-b",         img->disk, path, NULL,
+	    HYP_QEMU_IMG,
+	    "create",
+	    "-q",
+	    "-f",
+	    "qcow2",
+	    "-F",
+	    format_name(img->disk_format),
+	    "-b",
+	    img->disk,
+	    user ? "-u" : path,
+	    user ? path : NULL,
+	    user ? size : NULL,
+	    NULL,
 	};
 	struct hyp_spawn sp = {.argv = argv, .out_fd = -1, .err_fd = -1};
 	return hyp_spawn_run(&sp, err);

@@ -11,6 +11,7 @@
 
 #include "hyp_build_config.h"
 #include "hyp_hugepages.h"
+#include "hyp_image_check.h"
 #include "hyp_names.h"
 #include "hyp_shares.h"
 #include "hyp_cleanup.h"
@@ -24,9 +25,10 @@ enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES, OPT_VM_SHARES, OPT_VM_VERBOSE };
 static int opt_store(int val, const char *optarg, int remote);
 
 static struct spank_option options[] = {
-    {"vm-image", "NAME",
+    {"vm-image", "NAME|PATH",
      "Run the job (or step) inside a per-node KVM virtual machine booted from image NAME "
-     "of the site's catalog (the site's default image if NAME is omitted).",
+     "of the site's catalog (the site's default image if NAME is omitted), or from your "
+     "own qcow2/raw disk image at an absolute PATH where the site allows it.",
      2, OPT_VM_IMAGE, opt_store},
     {"vm-hugepages", "SIZE",
      "Back the VM's memory with huge pages of SIZE: one of " HYP_HUGEPAGE_NAMES
@@ -60,7 +62,16 @@ static int store_image(const char *v)
 	 * NULL value with xstrcat. */
 	if (!strcmp(v, "(null)"))
 		v = "";
-	if (strlen(v) >= sizeof(plugin.image) || !image_chars_ok(v)) {
+	/* a user's own image file (hyperion.conf's user_images): its form
+	 * here, the file at submission (plugin_submit.c) and on the node */
+	hyp_error err = {0};
+	if (strpbrk(v, "/:") && strlen(v) < sizeof(plugin.image) &&
+	    hyp_image_path_check(v, &err) < 0) {
+		plugin.options_invalid = true;
+		slurm_error(PLUGIN_LOG_PREFIX "--vm-image: image refused: %s", err.msg);
+		return -1;
+	}
+	if (strlen(v) >= sizeof(plugin.image) || (!image_chars_ok(v) && v[0] != '/')) {
 		plugin.options_invalid = true;
 		slurm_error(PLUGIN_LOG_PREFIX "--vm-image: bad image name (letters, digits, '.', "
 		                              "'_' and '-', at most %zu characters)",

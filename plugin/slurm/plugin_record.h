@@ -14,7 +14,7 @@
 
 #include "hyp_error.h"
 
-#define PLUGIN_IMAGE_MAX     128
+#define PLUGIN_IMAGE_MAX     1024 /* a name, or the path of a user's image */
 #define PLUGIN_HUGEPAGES_MAX 8
 #define PLUGIN_SHARES_MAX    2048
 

@@ -180,7 +180,7 @@ Test(catalog, key_errors_name_file_and_line)
 {
 	expect_error("a.conf", "[image x]\nkind = appliance\nkernal = /k\n", -EINVAL,
 	             "3: image 'x': unknown key 'kernal' (known: kind, kernel, initrd, cmdline, "
-	             "disk, format, description)");
+	             "disk, format, description, min_memory, users, groups)");
 	expect_error("a.conf", "[image x]\nkind = vm\n", -EINVAL,
 	             "2: kind: bad value 'vm' (allowed: appliance, disk)");
 	expect_error("a.conf", "[image x]\nkind = disk\nformat = vmdk\n", -EINVAL,

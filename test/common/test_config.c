@@ -58,6 +58,8 @@ static void expect_defaults(const struct hyp_config *cfg)
 	cr_expect_str_eq(cfg->hugepages_default, "none");
 	cr_expect(cfg->shares && !cfg->shares[0], "no shares");
 	cr_expect_str_eq(cfg->virtiofsd, "/usr/lib/qemu/virtiofsd");
+	cr_expect_not(cfg->user_images, "user images are off by default");
+	cr_expect_str_eq(cfg->user_image_boot, "default");
 }
 
 Test(config, empty_file_means_defaults)
@@ -296,12 +298,28 @@ Test(config, example_file_lists_every_key_with_its_default)
 			keys += fputs(line + 1, out) >= 0;
 	}
 	fclose(steal_pointer(&out));
-	cr_expect_eq(keys, 17, "every key but images is shown");
+	cr_expect_eq(keys, 19, "every key but images is shown");
 
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	hyp_error err = {0};
 	cr_assert_eq(hyp_config_load(path, &cfg, &err), 0, "%s", err.msg);
 	expect_defaults(&cfg);
+}
+
+Test(config, user_images)
+{
+	struct hyp_config cfg = {0};
+	load_ok("user_images = yes\nuser_image_boot = debian-12\n", &cfg);
+	cr_expect(cfg.user_images);
+	cr_expect_str_eq(cfg.user_image_boot, "debian-12");
+	hyp_config_free(&cfg);
+	hyp_error err = {0};
+	write_conf("user_image_boot = ../x\n");
+	cr_expect_lt(hyp_config_load(path, &cfg, &err), 0);
+	cr_expect_not_null(strstr(err.msg, "user_image_boot: bad image name '../x'"), "%s",
+	                   err.msg);
+	write_conf("user_images = maybe\n");
+	cr_expect_lt(hyp_config_load(path, &cfg, &err), 0);
 }
 
 Test(config, shares_and_virtiofsd)

@@ -266,17 +266,31 @@ Test(domain_xml, cpu_models)
 	EXPECT_XP(&named, "forbid", "/domain/cpu/model/@fallback");
 }
 
-Test(domain_xml, tcg_uses_qemus_cpu)
+/* Under TCG, QEMU's "max" CPU (x86-64-v2 and more), not qemu64; the XML
+ * is checked against libvirt's schema by render(). */
+Test(domain_xml, tcg_uses_maximum_cpu)
 {
 	struct hyp_vm_spec spec = base_spec();
 	spec.domain_type = HYP_DOMAIN_QEMU;
 	_cleanup_(doc_free) struct doc d = {0};
 	render(&spec, &d);
 	EXPECT_XP(&d, "qemu", "/domain/@type");
-	cr_expect_eq(count(&d, "/domain/cpu/@mode"), 0);
+	EXPECT_XP(&d, "maximum", "/domain/cpu/@mode");
+	EXPECT_XP(&d, "none", "/domain/cpu/@check");
 	cr_expect_eq(count(&d, "/domain/cpu/model"), 0);
 	EXPECT_XP(&d, "2", "/domain/cpu/topology/@sockets");
 	cr_expect_eq(count(&d, "/domain/cpu/numa/cell"), 2);
+
+	spec.cpu_model = "host-model";
+	_cleanup_(doc_free) struct doc hm = {0};
+	render(&spec, &hm);
+	EXPECT_XP(&hm, "maximum", "/domain/cpu/@mode");
+
+	spec.cpu_model = "Nehalem";
+	_cleanup_(doc_free) struct doc named = {0};
+	render(&spec, &named);
+	EXPECT_XP(&named, "custom", "/domain/cpu/@mode");
+	EXPECT_XP(&named, "Nehalem", "/domain/cpu/model");
 }
 
 Test(domain_xml, no_cells_no_numa)

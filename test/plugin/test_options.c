@@ -109,6 +109,18 @@ Test(options, a_refused_image_still_asks_for_a_vm)
 	cr_expect_eq(give("vm-image", long_name), -1);
 }
 
+/* A user's own image: an absolute path; protocol names are refused here. */
+Test(options, vm_image_takes_an_absolute_path)
+{
+	cr_assert_eq(give("vm-image", "/home/u/my image.qcow2"), 0);
+	cr_expect_str_eq(plugin_image(), "/home/u/my image.qcow2");
+	cr_expect_not(plugin.options_invalid);
+	cr_expect_eq(give("vm-image", "nbd:localhost:10809"), -1);
+	cr_expect_eq(give("vm-image", "json:{\"driver\":\"http\"}"), -1);
+	cr_expect_eq(give("vm-image", "/srv/../etc/shadow"), -1);
+	cr_expect(plugin.options_invalid);
+}
+
 Test(options, hugepage_sizes)
 {
 	cr_expect_eq(give("vm-hugepages", "2M"), 0);
