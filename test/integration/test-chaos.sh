@@ -187,7 +187,9 @@ lost=$(wc -l <"$problems")
 domains=0 taps=0
 for n in "${nodes[@]}"; do
 	domains=$((domains + $(on "$n" virsh -c qemu:///system list --all --name | grep -c '^hyperion-')))
-	taps=$((taps + $(ip -n "hyp-$n" -o link show 2>/dev/null | grep -c 'hyp-')))
+	# interface names only: fab0's line also names its peer's namespace, hyp-fabric
+	taps=$((taps + $(ip -n "hyp-$n" -o link show 2>/dev/null | awk -F': ' '{print $2}' |
+		grep -c '^hyp-')))
 done
 virtiofsd=$(pgrep -c -u "$user" virtiofsd)
 files() { find "$state" -name "$1" 2>/dev/null | wc -l; }
