@@ -57,6 +57,17 @@ pids_of() {
 	done
 }
 
+# pids_here NAME: those of pids_of NAME in this mount namespace. A libvirtd
+# of a multi-node test cluster's node runs in the node's own namespaces and
+# serves another /run/libvirt: it is not this machine's libvirtd.
+pids_here() {
+	local pid here
+	here=$(readlink /proc/self/ns/mnt)
+	for pid in $(pids_of "$1"); do
+		if [ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$here" ]; then printf '%s ' "$pid"; fi
+	done
+}
+
 # sha256 FILE: the file's hex digest.
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -69,7 +80,7 @@ sha256() { sha256sum "$1" | cut -d' ' -f1; }
 # did (the caller runs libvirt-down when done), 1 when libvirtd was already
 # running (the caller leaves it alone). Dies when libvirt cannot be used.
 libvirt_up_if_needed() {
-	if [ -n "$(pids_of libvirtd)" ]; then
+	if [ -n "$(pids_here libvirtd)" ]; then
 		wait_until 30 virsh -c qemu:///system version ||
 			die "libvirtd is running but does not answer on qemu:///system"
 		return 1
