@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "hyp_build_config.h"
+#include "hyp_devices_config.h"
 #include "hyp_error.h"
 
 #define HYP_DEFAULT_CONFIG HYP_SYSCONFDIR "/hyperion.conf"
@@ -33,10 +34,11 @@ struct hyp_config {
 	                    normalised; empty: none) */
 	char *virtiofsd; /* virtiofsd = /usr/lib/qemu/virtiofsd */
 	/* console logs of guests that failed to boot (hyp_console.h) */
-	char *console_keep_dir;      /* console_keep_dir = /var/log/hyperion/consoles */
-	unsigned console_keep_kib;   /* console_keep_kib = 256: the last KiB of each */
-	unsigned console_keep_days;  /* console_keep_days = 7 */
-	unsigned console_keep_files; /* console_keep_files = 100 */
+	char *console_keep_dir;            /* console_keep_dir = /var/log/hyperion/consoles */
+	unsigned console_keep_kib;         /* console_keep_kib = 256: the last KiB of each */
+	unsigned console_keep_days;        /* console_keep_days = 7 */
+	unsigned console_keep_files;       /* console_keep_files = 100 */
+	struct hyp_devices_config devices; /* GPUs and VF pools (hyp_devices_config.h) */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

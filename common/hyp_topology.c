@@ -178,3 +178,18 @@ int hyp_topology_locate_cpu(const struct hyp_topology *topo, unsigned cpu,
 	};
 	return 0;
 }
+
+int hyp_topology_pci_node(const struct hyp_topology *topo, const char *pci)
+{
+	if (!topo)
+		return -1;
+	hwloc_obj_t dev = hwloc_get_pcidev_by_busidstring(topo->hw, pci);
+	hwloc_obj_t parent = dev ? hwloc_get_non_io_ancestor_obj(topo->hw, dev) : NULL;
+	if (!parent || !parent->nodeset)
+		return -1;
+	hwloc_obj_t node = NULL;
+	while ((node = hwloc_get_next_obj_by_type(topo->hw, HWLOC_OBJ_NUMANODE, node)))
+		if (hwloc_bitmap_isincluded(node->nodeset, parent->nodeset))
+			return (int)node->os_index;
+	return -1;
+}
