@@ -61,31 +61,71 @@ static bool held(const struct hyp_devices *d, const char *fn)
 	return false;
 }
 
-/* The GPU and the other functions of its slot (audio, USB-C...), bridges
- * aside: a multi-function device goes to the guest whole. */
-static int add_gpu(struct hyp_devices *d, const struct hyp_topology *topo, const char *addr,
-                   hyp_error *err)
+/* Another machine's GPU that its topology shows but the sysfs at hand does
+ * not (hyperionctl xml --topology without --sysfs): the functions and the
+ * node hwloc recorded; no IOMMU group to check. */
+static int add_gpu_from_topology(struct hyp_devices *d, const struct hyp_topology *topo,
+                                 const char *name, hyp_error *err)
 {
-	struct hyp_pci_dev dev, other;
 	_cleanup_strv_ char **fns = NULL;
-	int r = hyp_pci_read(sysfs_of(d), addr, &dev, err);
-	if (r < 0 || held(d, dev.name))
-		return r;
+	int r = hyp_topology_pci_slot(topo, name, &fns, err);
+	if (r < 0 || !fns[0])
+		return r < 0 ? r : -ENOENT;
 	struct hyp_dev_slot *s = new_slot(d, err);
-	if (!s || hyp_pci_slot_functions(sysfs_of(d), &dev.addr, &fns, err) < 0)
+	if (!s)
 		return -err->code;
-	s->host_node = dev.numa_node >= 0 ? dev.numa_node : hyp_topology_pci_node(topo, dev.name);
-	snprintf(s->fns[s->nfns++], HYP_PCI_NAME_MAX, "%s", dev.name);
+	s->host_node = hyp_topology_pci_node(topo, name);
+	snprintf(s->fns[s->nfns++], HYP_PCI_NAME_MAX, "%s", name);
+	for (size_t i = 0; fns[i] && s->nfns < HYP_SLOT_FNS_MAX; i++)
+		if (strcmp(fns[i], name) != 0)
+			snprintf(s->fns[s->nfns++], HYP_PCI_NAME_MAX, "%s", fns[i]);
+	return 0;
+}
+
+/* The other functions of the GPU's slot (audio, USB-C...), bridges aside:
+ * a multi-function device goes to the guest whole. */
+static int add_companions(struct hyp_devices *d, struct hyp_dev_slot *s,
+                          const struct hyp_pci_dev *dev, hyp_error *err)
+{
+	_cleanup_strv_ char **fns = NULL;
+	struct hyp_pci_dev other;
+	if (hyp_pci_slot_functions(sysfs_of(d), &dev->addr, &fns, err) < 0)
+		return -err->code;
 	for (size_t i = 0; fns[i]; i++) {
-		if (!strcmp(fns[i], dev.name) ||
+		if (!strcmp(fns[i], dev->name) ||
 		    hyp_pci_read(sysfs_of(d), fns[i], &other, err) < 0 || hyp_pci_is_bridge(&other))
 			continue;
 		if (s->nfns == HYP_SLOT_FNS_MAX)
-			return hyp_fail(err, E2BIG, "GPU %s: more than %d functions", dev.name,
+			return hyp_fail(err, E2BIG, "GPU %s: more than %d functions", dev->name,
 			                HYP_SLOT_FNS_MAX);
 		snprintf(s->fns[s->nfns++], HYP_PCI_NAME_MAX, "%s", other.name);
 	}
 	return 0;
+}
+
+static int add_gpu(struct hyp_devices *d, const struct hyp_topology *topo, const char *addr,
+                   hyp_error *err)
+{
+	struct hyp_pci_dev dev;
+	struct hyp_pci_addr a;
+	char name[HYP_PCI_NAME_MAX];
+	int r = hyp_pci_addr_parse(addr, &a, err);
+	if (r < 0)
+		return hyp_error_prefix(err, "GPU");
+	hyp_pci_addr_format(&a, name);
+	if (held(d, name))
+		return 0;
+	r = hyp_pci_read(sysfs_of(d), name, &dev, err);
+	if (r == -ENOENT && add_gpu_from_topology(d, topo, name, &(hyp_error){0}) == 0)
+		return 0;
+	if (r < 0)
+		return hyp_error_prefix(err, "GPU");
+	struct hyp_dev_slot *s = new_slot(d, err);
+	if (!s)
+		return -err->code;
+	s->host_node = dev.numa_node >= 0 ? dev.numa_node : hyp_topology_pci_node(topo, dev.name);
+	snprintf(s->fns[s->nfns++], HYP_PCI_NAME_MAX, "%s", dev.name);
+	return add_companions(d, s, &dev, err);
 }
 
 /* vfio hands a whole IOMMU group to one guest: every member the job was
@@ -95,6 +135,8 @@ static int check_group(const struct hyp_devices *d, const char *fn, uint32_t job
 	struct hyp_pci_dev dev, member;
 	_cleanup_strv_ char **members = NULL;
 	int r = hyp_pci_read(sysfs_of(d), fn, &dev, err);
+	if (r == -ENOENT) /* known from another machine's topology only */
+		return 0;
 	if (r < 0 || dev.iommu_group < 0) /* no IOMMU: hyp_devices_ready says so */
 		return r;
 	if ((r = hyp_pci_group_members(sysfs_of(d), dev.iommu_group, &members, err)) < 0)
