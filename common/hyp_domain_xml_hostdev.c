@@ -16,7 +16,10 @@
 #include "hyp_devices.h"
 #include "hyp_domain_xml_parts.h"
 
-#define PXB_BUS_STRIDE 16 /* bus numbers kept for the root ports of each expander bus */
+/* Bus numbers kept for the root ports of each expander bus: up to 15 each,
+ * fewer when many cells share the 224 numbers above the root bus's. */
+#define PXB_BUS_STRIDE 16
+#define PXB_BUS_SPACE  224
 
 static void write_pci_address(struct hyp_xw *x, const char *type, const struct hyp_pci_addr *a,
                               bool multifunction)
@@ -39,6 +42,7 @@ struct layout {
 	unsigned npxb;
 	unsigned next_index;
 	unsigned ports_on[64]; /* root ports placed on each expander bus so far */
+	unsigned stride;       /* bus numbers of each expander bus */
 };
 
 static void write_expanders(struct hyp_xw *x, const struct hyp_devices *d, size_t ncells,
@@ -52,6 +56,9 @@ static void write_expanders(struct hyp_xw *x, const struct hyp_devices *d, size_
 				used++;
 			}
 	l->next_index = 1;
+	unsigned stride =
+	    used && PXB_BUS_SPACE / used < PXB_BUS_STRIDE ? PXB_BUS_SPACE / used : PXB_BUS_STRIDE;
+	l->stride = stride;
 	for (size_t c = 0; c < ncells && c < 64; c++) {
 		if (!l->pxb_of_cell[c])
 			continue;
@@ -61,7 +68,7 @@ static void write_expanders(struct hyp_xw *x, const struct hyp_devices *d, size_
 		hyp_xw_attrf(x, "index", "%u", l->next_index++);
 		hyp_xw_empty(x, "model", "name", "pxb-pcie", NULL);
 		hyp_xw_start(x, "target");
-		hyp_xw_attrf(x, "busNr", "%u", 255 - PXB_BUS_STRIDE * (used - k));
+		hyp_xw_attrf(x, "busNr", "%u", 255 - stride * (used - k));
 		hyp_xw_start(x, "node");
 		hyp_xw_textf(x, "%zu", c);
 		hyp_xw_end(x);
@@ -77,7 +84,9 @@ static unsigned write_root_port(struct hyp_xw *x, const struct hyp_dev_slot *s, 
 	unsigned index = l->next_index++;
 	hyp_xw_open(x, "controller", "type", "pci", "model", "pcie-root-port", NULL);
 	hyp_xw_attrf(x, "index", "%u", index);
-	if (s->cell >= 0 && s->cell < 64 && l->pxb_of_cell[s->cell] > 0) {
+	/* an expander bus with no bus number left: the root bus */
+	if (s->cell >= 0 && s->cell < 64 && l->pxb_of_cell[s->cell] > 0 &&
+	    l->ports_on[s->cell] + 1 < l->stride) {
 		int pxb = l->pxb_of_cell[s->cell];
 		struct hyp_pci_addr a = {.bus = (unsigned)pxb, .slot = l->ports_on[s->cell]++};
 		write_pci_address(x, "pci", &a, false);

@@ -159,8 +159,6 @@ static void make_mac(const struct hyp_vf_pool *p, const char *node, unsigned ind
 	for (unsigned i = p->mac_prefix_len; i < 5; i++, h >>= 8)
 		b[i] = (unsigned char)h;
 	b[5] = (unsigned char)index;
-	if (p->mac_prefix_len == 5)
-		b[5] = (unsigned char)index;
 	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
@@ -184,8 +182,7 @@ static int write_lease(const struct hyp_vf_want *w, const char *dir, const struc
 	return 0;
 }
 
-static int empty_pool(const struct hyp_vf_want *w, const struct cand *c, size_t n, size_t k,
-                      hyp_error *err)
+static int empty_pool(const struct hyp_vf_want *w, const struct cand *c, size_t n, hyp_error *err)
 {
 	unsigned used = 0;
 	for (size_t i = 0; i < n; i++)
@@ -195,7 +192,6 @@ static int empty_pool(const struct hyp_vf_want *w, const struct cand *c, size_t 
 	                "%u in use by other jobs, %zu free",
 	                w->pool->name, w->job_id, w->count, w->count == 1 ? "" : "s", n, used,
 	                n - used);
-	(void)k;
 }
 
 static int acquire_locked(const struct hyp_vf_want *w, const char *dir, struct cand *c, size_t n,
@@ -213,7 +209,7 @@ static int acquire_locked(const struct hyp_vf_want *w, const char *dir, struct c
 		c[i].state = cand_state(dir, &c[i], w->node, w->job_id);
 	size_t k = pick(w, c, n, chosen);
 	if (k < w->count)
-		return empty_pool(w, c, n, k, err);
+		return empty_pool(w, c, n, err);
 	for (size_t i = 0; i < k; i++) {
 		struct hyp_vf_lease *l = &ret[i];
 		*l = (struct hyp_vf_lease){.numa_node = chosen[i]->node, .vlan = w->pool->vlan};
