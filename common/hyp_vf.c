@@ -70,28 +70,38 @@ static int pool_vfs(const struct hyp_vf_pool *p, const char *sysfs, struct cand 
 	return 0;
 }
 
-/* <state_dir>/.vf/<pool>, created root 0700; the pool's lock held. */
-static int pool_lock(const char *state_dir, const char *pool, char dir[PATH_MAX], hyp_error *err)
+static int lock_fd(int fd, const char *path, hyp_error *err)
 {
-	snprintf(dir, PATH_MAX, "%s/" LEASE_DIR, state_dir);
-	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
-		return hyp_fail_errno(err, "creating '%s'", state_dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return hyp_fail_errno(err, "creating '%s'", dir);
-	snprintf(dir, PATH_MAX, "%s/" LEASE_DIR "/%s", state_dir, pool);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return hyp_fail_errno(err, "creating '%s'", dir);
-	char path[PATH_MAX + 8];
-	snprintf(path, sizeof(path), "%s/" LOCK_FILE, dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return hyp_fail_errno(err, "opening '%s'", path);
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR) {
 			close(fd);
 			return hyp_fail_errno(err, "locking '%s'", path);
 		}
 	return fd;
+}
+
+/* <state_dir>/.vf/<pool>, created root 0700; the pool's lock held. With
+ * `create` false (dry runs, hyperionctl check) nothing is created: no
+ * directory is no lease, and the lock is -ENOENT. */
+static int pool_lock(const char *state_dir, const char *pool, bool create, char dir[PATH_MAX],
+                     hyp_error *err)
+{
+	snprintf(dir, PATH_MAX, "%s/" LEASE_DIR, state_dir);
+	if (create && mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+		return hyp_fail_errno(err, "creating '%s'", state_dir);
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return hyp_fail_errno(err, "creating '%s'", dir);
+	snprintf(dir, PATH_MAX, "%s/" LEASE_DIR "/%s", state_dir, pool);
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return hyp_fail_errno(err, "creating '%s'", dir);
+	char path[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/" LOCK_FILE, dir);
+	int fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && !create && (errno == ENOENT || errno == EACCES))
+		return -ENOENT;
+	if (fd < 0)
+		return hyp_fail_errno(err, "opening '%s'", path);
+	return lock_fd(fd, path, err);
 }
 
 /* A lease's holder: 0 and its fields, -ENOENT, or -EINVAL for a lease its
@@ -233,8 +243,8 @@ int hyp_vf_acquire(const struct hyp_vf_want *w, struct hyp_vf_lease *ret_leases,
 	int r = pool_vfs(w->pool, w->sysfs, &c, &n, err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int lock = pool_lock(w->state_dir, w->pool->name, dir, err);
-	if (lock < 0)
+	_cleanup_close_ int lock = pool_lock(w->state_dir, w->pool->name, !!w->resources, dir, err);
+	if (lock < 0 && lock != -ENOENT)
 		return lock;
 	r = acquire_locked(w, dir, c, n, ret_leases, err);
 	return r < 0 ? hyp_error_prefix(err, "job %" PRIu32, w->job_id) : 0;
@@ -254,9 +264,8 @@ int hyp_vf_release(const char *value, hyp_error *err)
 	_cleanup_close_ int lock = open(lockpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (lock < 0)
 		return errno == ENOENT ? 0 : hyp_fail_errno(err, "opening '%s'", lockpath);
-	while (flock(lock, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return hyp_fail_errno(err, "locking '%s'", lockpath);
+	if ((lock = lock_fd(take_fd(&lock), lockpath, err)) < 0)
+		return lock;
 	int r = read_lease(path, &job, holder, mac);
 	if (r == -ENOENT || (r == 0 && (job != job_id || strcmp(holder, node))))
 		return 0; /* gone, or another job's since */
@@ -274,8 +283,8 @@ int hyp_vf_pool_usage(const struct hyp_vf_pool *pool, const char *sysfs, const c
 	int r = pool_vfs(pool, sysfs, &c, &n, err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int lock = pool_lock(state_dir, pool->name, dir, err);
-	if (lock < 0)
+	_cleanup_close_ int lock = pool_lock(state_dir, pool->name, false, dir, err);
+	if (lock < 0 && lock != -ENOENT)
 		return lock;
 	unsigned used = 0;
 	for (size_t i = 0; i < n; i++)

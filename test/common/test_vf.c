@@ -186,6 +186,9 @@ Test(vf, a_dry_run_leases_nothing_and_a_release_spares_another_jobs_lease)
 	cr_expect_str_eq(l[0].vf, "0000:0c:00.1");
 	cr_expect_str_eq(l[0].mac, "52:54:02:aa:bb:00", "a 5-octet prefix and the VF's index");
 	cr_expect_not(lease_exists("small", "0000:0c:00.1"));
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/.vf", state);
+	cr_expect_neq(access(dir, F_OK), 0, "a dry run creates nothing (it may run as any user)");
 	char value[PATH_MAX + 64];
 	snprintf(value, sizeof(value), "%s/.vf/small/0000:0c:00.1 n1 7104", state);
 	char list[PATH_MAX];
