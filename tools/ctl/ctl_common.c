@@ -89,7 +89,10 @@ static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_arg
 	optind = 0;
 	opterr = 0;
 	while (r >= 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == '?' || (c == 'n' && for_xml))
+		if (c == 'Y' && !for_xml)
+			r = hyp_fail(err, EINVAL,
+			             "--sysfs is for xml only: start reads this machine's /sys");
+		else if (c == '?' || (c == 'n' && for_xml))
 			r = hyp_fail(err, EINVAL, "unknown option '%s' (see hyperionctl --help)",
 			             argv[optind - 1]);
 		else
