@@ -179,6 +179,25 @@ static int add_gpus(struct hyp_devices *d, const struct hyp_config *cfg,
 	return r;
 }
 
+/* A pool named twice is asked once, for the sum. */
+static int add_ask(struct hyp_devices *d, const char *pool, unsigned count, hyp_error *err)
+{
+	for (size_t i = 0; i < d->nasks; i++)
+		if (!strcmp(d->asks[i].pool, pool)) {
+			d->asks[i].count += count;
+			return d->asks[i].count > 64 ? hyp_fail(err, E2BIG,
+			                                        "more than 64 VFs of "
+			                                        "pool '%s'",
+			                                        pool)
+			                             : 0;
+		}
+	if (d->nasks == HYP_VF_ASKS_MAX)
+		return hyp_fail(err, E2BIG, "VFs: more than %d pools asked", HYP_VF_ASKS_MAX);
+	snprintf(d->asks[d->nasks].pool, sizeof(d->asks[0].pool), "%s", pool);
+	d->asks[d->nasks++].count = count;
+	return 0;
+}
+
 static int parse_asks(struct hyp_devices *d, const struct hyp_config *cfg, const char *vfs,
                       hyp_error *err)
 {
@@ -195,12 +214,26 @@ static int parse_asks(struct hyp_devices *d, const struct hyp_config *cfg, const
 		int r = hyp_vf_request_parse(&cfg->devices, p, &pool, &count, err);
 		if (r < 0)
 			return r;
-		if (d->nasks == HYP_VF_ASKS_MAX)
-			return hyp_fail(err, E2BIG, "VFs: more than %d pools asked",
-			                HYP_VF_ASKS_MAX);
-		snprintf(d->asks[d->nasks].pool, sizeof(d->asks[0].pool), "%s", pool->name);
-		d->asks[d->nasks++].count = count;
+		r = add_ask(d, pool->name, count, err);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
+
+static int add_vf(struct hyp_devices *d, const struct hyp_vf_pool *pool,
+                  const struct hyp_vf_lease *l, hyp_error *err)
+{
+	struct hyp_dev_slot *s = new_slot(d, err);
+	if (!s)
+		return -err->code;
+	s->vf = true;
+	s->host_node = l->numa_node;
+	s->nfns = 1;
+	s->vlan = l->vlan;
+	memcpy(s->fns[0], l->vf, HYP_PCI_NAME_MAX);
+	snprintf(s->pool, sizeof(s->pool), "%s", pool->name);
+	snprintf(s->mac, sizeof(s->mac), "%s", l->mac);
 	return 0;
 }
 
@@ -276,18 +309,10 @@ static int vf_slots(struct hyp_devices *d, const struct hyp_config *cfg,
 		                        .nprefer = d->nhost_nodes,
 		                        .resources = resources};
 		int r = hyp_vf_acquire(&w, leases, err);
-		for (unsigned i = 0; r >= 0 && i < w.count; i++) {
-			struct hyp_dev_slot *s = new_slot(d, err);
-			if (!s)
-				return -err->code;
-			s->vf = true;
-			s->host_node = leases[i].numa_node;
-			s->nfns = 1;
-			s->vlan = leases[i].vlan;
-			memcpy(s->fns[0], leases[i].vf, HYP_PCI_NAME_MAX);
-			snprintf(s->pool, sizeof(s->pool), "%s", pool->name);
-			snprintf(s->mac, sizeof(s->mac), "%s", leases[i].mac);
-		}
+		for (unsigned i = 0; r >= 0 && i < w.count; i++)
+			r = add_vf(d, pool, &leases[i], err);
+		for (unsigned i = 0; r >= 0 && i < w.count; i++)
+			r = check_group(d, leases[i].vf, spec->job_id, err);
 		if (r < 0)
 			return r;
 	}

@@ -424,3 +424,16 @@ Test(devices, another_machines_gpu_from_its_topology_alone)
 	cr_expect(strstr(err.msg, "GPU: PCI device 0000:85:00.0: not in"), "%s", err.msg);
 	built_free(&b);
 }
+
+Test(devices, a_pool_named_twice_gives_distinct_vfs)
+{
+	vfs_of_16intel64();
+	struct built b = {0};
+	hyp_error err = {0};
+	cr_assert_eq(build("16intel64-manyVFs.xml", "8-15", NULL, "fabric:1,fabric", &b, &err), 0,
+	             "%s", err.msg);
+	expect_xpath(&b, "2", "count(" IF ")");
+	expect_vf(&b, "0x88.0x1", 2, 1);
+	expect_vf(&b, "0x88.0x2", 3, 1);
+	built_free(&b);
+}
