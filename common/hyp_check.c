@@ -235,6 +235,7 @@ int hyp_check_node(const struct hyp_config *cfg, const char *root, hyp_check_rep
 	check_images(&c);
 	check_hugepages(&c);
 	check_vfio(&c);
+	c.failures += hyp_check_devices(cfg, c.root, c.caps.vfio, report, data);
 	if (ret_caps)
 		*ret_caps = c.caps;
 	return c.failures;

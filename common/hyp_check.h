@@ -38,4 +38,10 @@ void hyp_check_features(const struct hyp_capabilities *caps, int failures, char 
 
 const char *hyp_check_status_name(enum hyp_check_status s);
 
+/* hyp_check_devices.c: gres.conf's GPUs and the VF pools (skip when none);
+ * vfio: whether the node has it. Returns the failures (none: a device
+ * problem fails GPU and VF jobs, never the node). */
+int hyp_check_devices(const struct hyp_config *cfg, const char *root, bool vfio,
+                      hyp_check_report_fn report, void *data);
+
 #endif

@@ -58,6 +58,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->console_keep_dir);
 	hyp_strv_free(cfg->shares);
 	free(cfg->virtiofsd);
+	hyp_devices_config_free(&cfg->devices);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -355,6 +356,9 @@ static int config_key_fn(void *ctx, const char *section, const char *key, const 
                          hyp_error *err)
 {
 	struct load_ctx *lc = ctx;
+	int r = hyp_devices_config_key(&lc->cfg->devices, section, key, value, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	if (*section)
 		return hyp_fail(err, EINVAL,
 		                "sections such as [%s] are not allowed in hyperion.conf (images "
@@ -392,7 +396,8 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_shares(cfg, "shares", "", err)) < 0 ||
 	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
 	    (r = set_string(&cfg->user_image_boot, "default", err)) < 0 ||
-	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
+	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0 ||
+	    (r = hyp_devices_config_init(&cfg->devices, err)) < 0)
 		return r;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "hyp_build_config.h"
+#include "hyp_devices_config.h"
 #include "hyp_error.h"
 
 #define HYP_DEFAULT_CONFIG HYP_SYSCONFDIR "/hyperion.conf"
@@ -38,9 +39,10 @@ struct hyp_config {
 	unsigned console_keep_days;  /* console_keep_days = 7 */
 	unsigned console_keep_files; /* console_keep_files = 100 */
 	/* user-supplied images (--vm-image=/path, hyp_image_user.h) */
-	bool user_images;      /* user_images = no */
-	char *user_image_boot; /* user_image_boot = default: the catalog image whose
-	                          kernel, initrd and cmdline boot them */
+	bool user_images;                  /* user_images = no */
+	char *user_image_boot;             /* user_image_boot = default: the catalog image whose
+	                                      kernel, initrd and cmdline boot them */
+	struct hyp_devices_config devices; /* GPUs and VF pools (hyp_devices_config.h) */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

@@ -14,6 +14,7 @@
 #include "hyp_cleanup.h"
 #include "hyp_console.h"
 #include "hyp_cpulist.h"
+#include "hyp_devices.h"
 #include "hyp_image_policy.h"
 #include "hyp_names.h"
 #include "hyp_reconcile.h"
@@ -107,7 +108,10 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	    .shares = req->shares,
 	    .guest = &in.guest,
 	};
-	return hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
+	r = hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
+	struct hyp_devices_request dev = {
+	    .gpus = req->gpus, .gres_gpus = req->gres_gpus, .vfs = req->vfs, .fs.sys = req->sysfs};
+	return r < 0 ? r : hyp_devices_prepare(&job->cfg, in.topo, &dev, &job->spec, err);
 }
 
 int hyp_job_prepare(const struct hyp_job_request *req, struct hyp_job *ret_job, hyp_error *err)

@@ -36,6 +36,11 @@ struct hyp_job_request {
 	const char *shares;    /* "PATH,PATH" within hyperion.conf's shares, "none", or
 	                          NULL: every allowed share */
 	const char *topology;  /* another machine's hwloc XML (dry runs), NULL: this one */
+	/* Passed-through devices (hyp_devices.h, doc/devices.md) */
+	const char *gpus;      /* PCI addresses "0000:3b:00.0,..." (hyperionctl), or NULL */
+	const char *gres_gpus; /* SLURM_JOB_GPUS as slurmd gave the prolog, or NULL */
+	const char *vfs;       /* "POOL[:N],...", "none"; NULL: the site's vf_default */
+	const char *sysfs;     /* another machine's sysfs tree (dry runs), NULL: /sys */
 	/* HYP_JOB_RECONCILE: where each released item of dead jobs is logged */
 	const struct hyp_release_ctx *reconcile_log;
 };

@@ -14,6 +14,7 @@
 
 #include "hyp_cleanup.h"
 #include "hyp_statedir.h"
+#include "hyp_vf.h"
 #include "hyp_vm.h"
 
 #define LINE_MAX_LEN 4096
@@ -145,6 +146,13 @@ static int release_process(const struct hyp_release_ctx *ctx, const char *value,
 	return hyp_fail(err, EBUSY, "process %d still alive after SIGKILL", pid);
 }
 
+/* A VF lease (hyp_vf.h), after its domain is gone: libvirt has reset the
+ * VF and given it back to its host driver. */
+static int release_vf(const struct hyp_release_ctx *ctx, const char *value, hyp_error *err)
+{
+	return hyp_vf_release(value, err);
+}
+
 static int release_marker(const struct hyp_release_ctx *ctx, const char *value, hyp_error *err)
 {
 	return 0;
@@ -157,7 +165,7 @@ static const struct {
     {HYP_RES_DIR, release_dir},       {HYP_RES_FILE, release_file},
     {HYP_RES_DOMAIN, release_domain}, {HYP_RES_PROCESS, release_process},
     {HYP_RES_READY, release_marker},  {HYP_RES_BOOTED, release_marker},
-    {HYP_RES_MANAGER, release_marker},
+    {HYP_RES_MANAGER, release_marker}, {HYP_RES_VF, release_vf},
 };
 
 static release_fn find_kind(const char *kind)

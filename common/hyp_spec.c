@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "hyp_cleanup.h"
+#include "hyp_devices.h"
 #include "hyp_hugepages.h"
 #include "hyp_names.h"
 #include "hyp_resources.h"
@@ -42,6 +43,7 @@ void hyp_spec_free(struct hyp_vm_spec *spec)
 	free(spec->shares);
 	free(spec->virtiofsd);
 	free(spec->boot_params);
+	hyp_devices_free(spec->devices);
 	memset(spec, 0, sizeof(*spec));
 }
 

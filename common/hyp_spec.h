@@ -15,6 +15,8 @@
 #include "hyp_error.h"
 #include "hyp_placement.h"
 
+struct hyp_devices;
+
 #define HYP_XML_NS        "http://hyperion.invalid/xmlns/domain/1"
 #define HYP_MIN_GUEST_MIB 64
 
@@ -56,8 +58,9 @@ struct hyp_vm_spec {
 	struct hyp_placement placement;
 	struct hyp_share *shares; /* virtio-fs shares, each served by its own virtiofsd */
 	size_t nshares;
-	char *virtiofsd;   /* cfg->virtiofsd */
-	char *boot_params; /* hyp_bootcfg_encode(): the agent's kernel parameters */
+	char *virtiofsd;             /* cfg->virtiofsd */
+	char *boot_params;           /* hyp_bootcfg_encode(): the agent's kernel parameters */
+	struct hyp_devices *devices; /* passed-through GPUs and VFs (hyp_devices.h), NULL: none */
 };
 
 int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,

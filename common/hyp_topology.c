@@ -12,6 +12,7 @@
 #include "hyp_topology.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <hwloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,5 +177,45 @@ int hyp_topology_locate_cpu(const struct hyp_topology *topo, unsigned cpu,
 	    .core = core ? core->logical_index : pu->logical_index,
 	    .thread = pu->logical_index,
 	};
+	return 0;
+}
+
+int hyp_topology_pci_node(const struct hyp_topology *topo, const char *pci)
+{
+	if (!topo)
+		return -1;
+	hwloc_obj_t dev = hwloc_get_pcidev_by_busidstring(topo->hw, pci);
+	hwloc_obj_t parent = dev ? hwloc_get_non_io_ancestor_obj(topo->hw, dev) : NULL;
+	if (!parent || !parent->nodeset)
+		return -1;
+	hwloc_obj_t node = NULL;
+	while ((node = hwloc_get_next_obj_by_type(topo->hw, HWLOC_OBJ_NUMANODE, node)))
+		if (hwloc_bitmap_isincluded(node->nodeset, parent->nodeset))
+			return (int)node->os_index;
+	return -1;
+}
+
+int hyp_topology_pci_slot(const struct hyp_topology *topo, const char *pci, char ***ret_fns,
+                          hyp_error *err)
+{
+	unsigned dom, bus, dev, fn;
+	if (sscanf(pci, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return hyp_fail(err, EINVAL, "'%s' is not a PCI address", pci);
+	_cleanup_strv_ char **fns = calloc(9, sizeof(char *));
+	size_t n = 0;
+	if (!fns)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	for (hwloc_obj_t o = NULL; topo && (o = hwloc_get_next_pcidev(topo->hw, o)) && n < 8;) {
+		if (o->attr->pcidev.domain != dom || o->attr->pcidev.bus != bus ||
+		    o->attr->pcidev.dev != dev)
+			continue;
+		if (asprintf(&fns[n], "%04x:%02x:%02x.%x", o->attr->pcidev.domain,
+		             o->attr->pcidev.bus, o->attr->pcidev.dev, o->attr->pcidev.func) < 0) {
+			fns[n] = NULL;
+			return hyp_fail(err, ENOMEM, "out of memory");
+		}
+		n++;
+	}
+	*ret_fns = steal_pointer(&fns);
 	return 0;
 }

@@ -38,4 +38,14 @@ struct hyp_cpu_place {
 int hyp_topology_locate_cpu(const struct hyp_topology *topo, unsigned cpu,
                             struct hyp_cpu_place *ret_place, hyp_error *err);
 
+/* The OS index of the NUMA node a PCI function ("0000:03:00.0") hangs
+ * off, -1 when the machine does not show it. topo may be NULL (-1). */
+int hyp_topology_pci_node(const struct hyp_topology *topo, const char *pci);
+
+/* The PCI functions the machine shows in pci's slot ("DDDD:BB:SS.F" each,
+ * sorted, NULL-terminated; empty when it shows none): for dry runs of
+ * another machine without its sysfs. */
+int hyp_topology_pci_slot(const struct hyp_topology *topo, const char *pci, char ***ret_fns,
+                          hyp_error *err);
+
 #endif

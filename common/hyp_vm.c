@@ -15,6 +15,7 @@
 #include <libxml/xpath.h>
 
 #include "hyp_names.h"
+#include "hyp_devices.h"
 #include "hyp_domain_xml.h"
 #include "hyp_hugepages.h"
 #include "hyp_overlay.h"
@@ -224,8 +225,8 @@ static bool reusable(virDomainPtr dom, const struct hyp_vm_spec *spec, const cha
 }
 
 /* Each resource is listed before it is acquired. */
-static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
-                          const struct job_names *n, hyp_error *err)
+static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
+                          const struct hyp_vm_spec *spec, const struct job_names *n, hyp_error *err)
 {
 	int r = hyp_resources_add(n->resources, HYP_RES_MANAGER, spec->manager, err);
 	if (r >= 0)
@@ -237,6 +238,8 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 		r = hyp_overlay_create(&spec->image, spec->overlay, spec->uid, spec->gid, err);
 	if (r >= 0)
 		r = hyp_virtiofs_start(spec, n->resources, err);
+	if (r >= 0)
+		r = hyp_devices_acquire(cfg, spec, n->resources, err);
 	_cleanup_free_ char *xml = NULL;
 	if (r >= 0)
 		r = hyp_domain_xml(spec, &xml, err);
@@ -251,8 +254,8 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 	return r < 0 ? r : hyp_resources_add(n->resources, HYP_RES_READY, "-", err);
 }
 
-static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec,
-                        const struct job_names *n, hyp_error *err)
+static int start_locked(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
+                        const struct hyp_vm_spec *spec, const struct job_names *n, hyp_error *err)
 {
 	_cleanup_virdomain_ virDomainPtr dom = NULL;
 	int r = lookup_domain(conn, spec->name, &dom, err);
@@ -263,10 +266,12 @@ static int start_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *spec
 	r = hyp_image_check(&spec->image, err);
 	if (r >= 0 && spec->hugepage_kib)
 		r = hyp_hugepages_check(NULL, spec, err);
+	if (r >= 0)
+		r = hyp_devices_ready(spec, NULL, err);
 	/* Whatever is left under this job's name is not a usable VM. */
 	if (r >= 0)
 		r = teardown_locked(conn, n, NULL, err);
-	return r < 0 ? r : acquire_locked(conn, spec, n, err);
+	return r < 0 ? r : acquire_locked(conn, cfg, spec, n, err);
 }
 
 int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
@@ -280,7 +285,7 @@ int hyp_vm_start(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	if (lock < 0)
 		return hyp_error_prefix(err, "starting VM for job %u", spec->job_id);
 
-	r = start_locked(conn, spec, &n, err);
+	r = start_locked(conn, cfg, spec, &n, err);
 	if (r < 0) {
 		hyp_error ignored;
 		teardown_locked(conn, &n, NULL, &ignored);

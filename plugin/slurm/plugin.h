@@ -32,6 +32,8 @@ struct plugin_state {
 	 * it found the VM running */
 	unsigned boot_ms;
 	char shares[PLUGIN_SHARES_MAX]; /* --vm-shares as given, "" if not */
+	char vfs[PLUGIN_VFS_MAX];       /* --vm-vf as given, "" if not */
+	char gpus[PLUGIN_GPUS_MAX];     /* the job's SLURM_JOB_GPUS, from its record */
 	/* slurmstepd: a setup error remembered for task_init (Slurm does not
 	 * report errors from init_post_opt to the user) */
 	bool setup_failed;
@@ -51,6 +53,8 @@ const char *plugin_image(void);
 /* --vm-shares for hyp_job_request.shares: NULL (every allowed share) if
  * not given. */
 const char *plugin_shares(void);
+/* --vm-vf for hyp_job_request.vfs: NULL (the site's vf_default) if not given. */
+const char *plugin_vfs(void);
 /*
  * slurmstepd, as root, before plugin_stepd_post_opt: replace the step's own
  * options by the job's, as its prolog recorded them on this node, so that

@@ -20,7 +20,7 @@
 #define DEFAULT_EXEC_PATH     HYP_BINDIR "/hyperion-exec"
 #define DEFAULT_SCONTROL_PATH "/usr/bin/scontrol"
 
-enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES, OPT_VM_SHARES, OPT_VM_VERBOSE };
+enum { OPT_VM_IMAGE = 1, OPT_VM_HUGEPAGES, OPT_VM_SHARES, OPT_VM_VERBOSE, OPT_VM_VF };
 
 static int opt_store(int val, const char *optarg, int remote);
 
@@ -42,6 +42,10 @@ static struct spank_option options[] = {
      "Say on stderr how long the VM took to boot (the provisioning time, apart from the "
      "job's run time).",
      0, OPT_VM_VERBOSE, opt_store},
+    {"vm-vf", "POOL[:COUNT][,POOL[:COUNT]]",
+     "Give the VM COUNT (default 1) SR-IOV virtual functions of the site's VF pool POOL, "
+     "'none' for none. Default: what the site attaches to every VM.",
+     1, OPT_VM_VF, opt_store},
     SPANK_OPTIONS_TABLE_END,
 };
 
@@ -114,6 +118,22 @@ static int store_shares(const char *v)
 	return 0;
 }
 
+/* Checked for form here; the pools on the node (the core). */
+static int store_vf(const char *v)
+{
+	size_t len = strlen(v);
+	if (!len || len >= sizeof(plugin.vfs) ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:,") !=
+	        len) {
+		plugin.options_invalid = true;
+		slurm_error(
+		    PLUGIN_LOG_PREFIX "--vm-vf=%s: give POOL[:COUNT][,POOL[:COUNT]] or none", v);
+		return -1;
+	}
+	snprintf(plugin.vfs, sizeof(plugin.vfs), "%s", v);
+	return 0;
+}
+
 /* Callbacks can run several times with the same value: store, don't act. */
 static int opt_store(int val, const char *optarg, int remote)
 {
@@ -122,6 +142,8 @@ static int opt_store(int val, const char *optarg, int remote)
 		return store_image(v);
 	if (val == OPT_VM_SHARES)
 		return store_shares(v);
+	if (val == OPT_VM_VF)
+		return store_vf(v);
 	if (val == OPT_VM_VERBOSE) {
 		plugin.verbose = true;
 		return 0;
@@ -199,6 +221,11 @@ const char *plugin_shares(void)
 	return plugin.shares[0] ? plugin.shares : NULL;
 }
 
+const char *plugin_vfs(void)
+{
+	return plugin.vfs[0] ? plugin.vfs : NULL;
+}
+
 const char *plugin_node_name(void)
 {
 	static char node[HYP_NODE_NAME_MAX + 1];
@@ -255,6 +282,8 @@ static void adopt_record(const struct plugin_record *rec)
 	snprintf(plugin.image, sizeof(plugin.image), "%s", rec->image);
 	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", rec->hugepages);
 	snprintf(plugin.shares, sizeof(plugin.shares), "%s", rec->shares);
+	snprintf(plugin.vfs, sizeof(plugin.vfs), "%s", rec->vfs);
+	snprintf(plugin.gpus, sizeof(plugin.gpus), "%s", rec->gpus);
 }
 
 static int check_request(uint32_t job_id)
@@ -265,7 +294,7 @@ static int check_request(uint32_t job_id)
 	if (plugin.options_invalid) {
 		hyp_fail(err, EINVAL,
 		         "job %" PRIu32
-		         ": its --vm-image, --vm-hugepages or --vm-shares was refused",
+		         ": its --vm-image, --vm-hugepages, --vm-shares or --vm-vf was refused",
 		         job_id);
 		return fail_step();
 	}

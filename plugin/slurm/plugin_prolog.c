@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hyp_cleanup.h"
 #include "hyp_statedir.h"
@@ -23,6 +25,12 @@ static void record_from_options(uid_t uid, struct plugin_record *rec)
 	snprintf(rec->image, sizeof(rec->image), "%s", plugin.image);
 	snprintf(rec->hugepages, sizeof(rec->hugepages), "%s", plugin.hugepages);
 	snprintf(rec->shares, sizeof(rec->shares), "%s", plugin.shares);
+	snprintf(rec->vfs, sizeof(rec->vfs), "%s", plugin.vfs);
+	/* slurmd's own: the prolog's environment is slurmd's GRES variables
+	 * over the job's SPANK environment, whose names Slurm prefixes with
+	 * SPANK_ (valid_spank_job_env()), so the user cannot set this one. */
+	const char *gpus = getenv("SLURM_JOB_GPUS");
+	snprintf(rec->gpus, sizeof(rec->gpus), "%s", gpus && !strchr(gpus, '\n') ? gpus : "");
 }
 
 int plugin_job_prolog(spank_t sp)

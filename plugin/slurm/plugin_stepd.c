@@ -49,7 +49,9 @@ static int job_request(spank_t sp, const char *image, char *user, size_t user_si
 	                                .node = plugin_node_name(),
 	                                .image = image,
 	                                .shares = plugin_shares(),
-	                                .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL};
+	                                .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL,
+	                                .gres_gpus = plugin.gpus[0] ? plugin.gpus : NULL,
+	                                .vfs = plugin_vfs()};
 	if (spank_get_item(sp, S_JOB_ID, &req->job_id) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_UID, &req->uid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_GID, &req->gid) != ESPANK_SUCCESS ||

@@ -149,3 +149,17 @@ Test(options, no_vm_shares_is_every_allowed_share)
 {
 	cr_expect_null(plugin_shares());
 }
+
+Test(options, vm_vf)
+{
+	cr_expect_null(plugin_vfs(), "not given: the site's vf_default");
+	cr_expect_eq(give("vm-vf", "fabric:2,mgmt"), 0);
+	cr_expect_str_eq(plugin_vfs(), "fabric:2,mgmt");
+	cr_expect_eq(give("vm-vf", "none"), 0);
+	cr_expect_str_eq(plugin_vfs(), "none");
+	cr_expect(!plugin.options_invalid);
+	cr_expect_eq(give("vm-vf", "fab ric"), -1);
+	cr_expect_eq(give("vm-vf", "a/b"), -1);
+	cr_expect_eq(give("vm-vf", ""), -1);
+	cr_expect(plugin.options_invalid, "a refused value fails the job");
+}

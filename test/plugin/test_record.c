@@ -112,22 +112,23 @@ Test(record, malformed_records_are_refused)
 {
 	static const char *const bad[] = {
 	    "",
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\n",                      /* key missing */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nvm=0\n",    /* key twice */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nextra=1\n", /* unknown key */
-	    "uid=1\nvm=yes\ninvalid=0\nimage=a\nhugepages=\n",        /* not 0/1 */
-	    "uid=-1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",         /* bad uid */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=",            /* cut short */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=123456789\n", /* too long */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages\n",           /* no '=' */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",          /* no shares */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\n",                            /* key missing */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nvm=0\n",          /* key twice */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nextra=1\n",       /* unknown key */
+	    "uid=1\nvm=yes\ninvalid=0\nimage=a\nhugepages=\n",              /* not 0/1 */
+	    "uid=-1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",               /* bad uid */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=",                  /* cut short */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=123456789\n",       /* too long */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages\n",                 /* no '=' */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",                /* no shares */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nshares=\nvfs=\n", /* no gpus */
 	};
 	struct plugin_record rec;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_text(bad[i]);
 		cr_assert_eq(read7(&rec), -EINVAL, "record %zu", i);
 	}
-	write_text("uid=1\nvm=1\ninvalid=1\nimage=\nhugepages=\nshares=\n");
+	write_text("uid=1\nvm=1\ninvalid=1\nimage=\nhugepages=\nshares=\ngpus=\nvfs=\n");
 	cr_assert_eq(read7(&rec), 0);
 	cr_assert(rec.vm && rec.invalid);
 }
@@ -168,4 +169,14 @@ Test(record, values_with_a_newline_are_not_written)
 	struct plugin_record rec = {.uid = 1, .vm = true, .image = "a\nvm=0"};
 	cr_assert_eq(plugin_record_write(state, 7, &rec, &err), -EINVAL);
 	cr_assert_eq(access(path, F_OK), -1);
+}
+
+Test(record, gpus_and_vfs_round_trip)
+{
+	hyp_error err = {0};
+	struct plugin_record rec, w = {.uid = 1, .vm = true, .gpus = "0,2", .vfs = "fabric:2,mgmt"};
+	cr_assert_eq(plugin_record_write(state, 7, &w, &err), 0, "%s", err.msg);
+	cr_assert_eq(read7(&rec), 0);
+	cr_expect_str_eq(rec.gpus, "0,2");
+	cr_expect_str_eq(rec.vfs, "fabric:2,mgmt");
 }

@@ -27,6 +27,9 @@ struct ctl_alloc_args {
 	const char *shares;   /* --shares PATH,PATH | none (NULL: every allowed share) */
 	const char *topology; /* another machine's hwloc XML */
 	const char *node;     /* NULL: this host's short name */
+	const char *gpus;     /* --gpus PCI,PCI */
+	const char *vfs;      /* --vfs POOL[:N],... | none */
+	const char *sysfs;    /* --sysfs DIR: another machine's sysfs */
 	bool no_wait;         /* start only */
 };
 

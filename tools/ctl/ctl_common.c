@@ -58,6 +58,15 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 	case 'S':
 		a->shares = optarg;
 		return 0;
+	case 'G':
+		a->gpus = optarg;
+		return 0;
+	case 'V':
+		a->vfs = optarg;
+		return 0;
+	case 'Y':
+		a->sysfs = optarg;
+		return 0;
 	default:
 		return hyp_fail(err, EINVAL, "unknown option (see hyperionctl --help)");
 	}
@@ -67,24 +76,23 @@ static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_arg
                        hyp_error *err)
 {
 	static const struct option opts[] = {
-	    {"job", required_argument, NULL, 'j'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"cpus", required_argument, NULL, 'c'},
-	    {"memory", required_argument, NULL, 'm'},
-	    {"image", required_argument, NULL, 'i'},
-	    {"hugepages", required_argument, NULL, 'H'},
-	    {"topology", required_argument, NULL, 't'},
-	    {"no-wait", no_argument, NULL, 'n'},
-	    {"node", required_argument, NULL, 'N'},
-	    {"shares", required_argument, NULL, 'S'},
-	    {0},
+	    {"job", required_argument, NULL, 'j'},      {"user", required_argument, NULL, 'u'},
+	    {"cpus", required_argument, NULL, 'c'},     {"memory", required_argument, NULL, 'm'},
+	    {"image", required_argument, NULL, 'i'},    {"hugepages", required_argument, NULL, 'H'},
+	    {"topology", required_argument, NULL, 't'}, {"no-wait", no_argument, NULL, 'n'},
+	    {"node", required_argument, NULL, 'N'},     {"shares", required_argument, NULL, 'S'},
+	    {"gpus", required_argument, NULL, 'G'},     {"vfs", required_argument, NULL, 'V'},
+	    {"sysfs", required_argument, NULL, 'Y'},    {0},
 	};
 	struct ctl_alloc_args a = {0};
 	int c, r = 0;
 	optind = 0;
 	opterr = 0;
 	while (r >= 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == '?' || (c == 'n' && for_xml))
+		if (c == 'Y' && !for_xml)
+			r = hyp_fail(err, EINVAL,
+			             "--sysfs is for xml only: start reads this machine's /sys");
+		else if (c == '?' || (c == 'n' && for_xml))
 			r = hyp_fail(err, EINVAL, "unknown option '%s' (see hyperionctl --help)",
 			             argv[optind - 1]);
 		else
@@ -136,6 +144,9 @@ int ctl_request_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
 	    .hugepages = a->hugepages,
 	    .shares = a->shares,
 	    .topology = a->topology,
+	    .gpus = a->gpus,
+	    .vfs = a->vfs,
+	    .sysfs = a->sysfs,
 	};
 	r = lookup_user(a->user, &req.uid, &req.gid, err);
 	if (r < 0)
