@@ -211,6 +211,18 @@ static int wait_ready(struct hyp_vm_conn **conn, struct hyp_job *job, hyp_error 
 	return r;
 }
 
+/* The boot time record_boot noted for a running VM; 0 while it boots. */
+static unsigned recorded_boot_ms(const struct hyp_job *job)
+{
+	_cleanup_free_ char *list =
+	    hyp_job_resources_path(job->cfg.state_dir, job->spec.node, job->spec.job_id);
+	_cleanup_free_ char *ms = NULL;
+	hyp_error ignored;
+	if (!list || hyp_resources_get(list, HYP_RES_BOOTED, &ms, &ignored) < 0 || !ms)
+		return 0;
+	return (unsigned)strtoul(ms, NULL, 10);
+}
+
 static int start(struct hyp_vm_conn **conn, struct hyp_job *job, unsigned flags,
                  const struct hyp_release_ctx *log, hyp_error *err)
 {
@@ -224,13 +236,19 @@ static int start(struct hyp_vm_conn **conn, struct hyp_job *job, unsigned flags,
 	if (r < 0)
 		return r;
 	job->reused = r == HYP_VM_REUSED;
-	if (!(flags & HYP_JOB_WAIT_READY) || job->reused)
+	if (job->reused && (job->boot_ms = recorded_boot_ms(job)))
 		return 0;
+	if (!(flags & HYP_JOB_WAIT_READY))
+		return 0;
+	/* A VM another step started and is still booting (the extern step's,
+	 * at allocation): this step waits for it too. */
 	r = wait_ready(conn, job, err);
 	if (r == -ECONNREFUSED) /* the node's fault, not the guest's */
 		return r;
 	if (r < 0)
 		return fail_boot(*conn, job, err);
+	if (job->reused)
+		return 0;
 	job->boot_ms = (unsigned)(hyp_now_ms() - t0);
 	return record_boot(job, err);
 }

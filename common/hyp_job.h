@@ -50,7 +50,8 @@ struct hyp_job {
 	struct hyp_config cfg;
 	struct hyp_vm_spec spec;
 	bool reused;      /* hyp_job_start found the VM already running */
-	unsigned boot_ms; /* HYP_JOB_WAIT_READY: domain start to the guest's agent up */
+	unsigned boot_ms; /* domain start to the guest's agent up (HYP_JOB_WAIT_READY, or as
+	                     recorded when a reused VM booted; 0: unknown) */
 };
 void hyp_job_free(struct hyp_job *job);
 

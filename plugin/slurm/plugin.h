@@ -28,9 +28,11 @@ struct plugin_state {
 	char image[PLUGIN_IMAGE_MAX];
 	char hugepages[PLUGIN_HUGEPAGES_MAX];
 	bool verbose; /* --vm-verbose */
-	/* slurmstepd: how long this step's start waited for the guest, 0 when
-	 * it found the VM running */
+	/* slurmstepd: how long the VM took to boot (for this step, or as
+	 * recorded when an earlier step or the extern step booted it); 0:
+	 * unknown */
 	unsigned boot_ms;
+	bool vm_reused;                 /* the step found its VM running */
 	char shares[PLUGIN_SHARES_MAX]; /* --vm-shares as given, "" if not */
 	char vfs[PLUGIN_VFS_MAX];       /* --vm-vf as given, "" if not */
 	char gpus[PLUGIN_GPUS_MAX];     /* the job's SLURM_JOB_GPUS, from its record */

@@ -321,6 +321,28 @@ static int read_record(const char *state_dir, uint32_t job_id, uid_t uid,
 	return 0;
 }
 
+/*
+ * The extern step (PrologFlags=Contain) starts on every node of the job when
+ * it is allocated, and runs none of the user's tasks: it boots the node's VM
+ * then, from the job's record, so that every VM of a multi-node job is up
+ * before the batch script reaches it over the network, and an salloc's VMs
+ * before its first srun. It fails nothing: whatever goes wrong here, the
+ * first step on the node meets again and tells the user.
+ */
+static int extern_step_options(uint32_t job_id, uid_t uid)
+{
+	hyp_error err = {0};
+	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
+	struct plugin_record rec;
+	if (hyp_config_load(plugin.config_path, &cfg, &err) < 0)
+		return -1;
+	_cleanup_free_ char *dir = hyp_node_dir(cfg.state_dir, plugin_node_name());
+	if (!dir || read_record(dir, job_id, uid, &rec, &err) < 0 || !rec.vm || rec.invalid)
+		return -1;
+	adopt_record(&rec);
+	return 0;
+}
+
 int plugin_stepd_options(spank_t sp)
 {
 	hyp_error *err = &plugin.setup_err;
@@ -332,8 +354,8 @@ int plugin_stepd_options(spank_t sp)
 		hyp_fail(err, EIO, "Slurm did not provide the job's id, step id or uid");
 		return fail_step();
 	}
-	if (step_id == SLURM_EXTERN_STEP) /* runs none of the user's tasks */
-		return 0;
+	if (step_id == SLURM_EXTERN_STEP)
+		return extern_step_options(job_id, uid);
 	bool asked = step_asks_vm(sp);
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	struct plugin_record rec;

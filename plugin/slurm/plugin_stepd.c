@@ -91,8 +91,11 @@ int plugin_stepd_post_opt(spank_t sp)
 	if (r >= 0)
 		r = hyp_job_start(&req, HYP_JOB_RECONCILE | HYP_JOB_WAIT_READY, &job,
 		                  &plugin.setup_err);
-	if (r >= 0 && !job.reused) {
+	if (r >= 0) {
 		plugin.boot_ms = job.boot_ms;
+		plugin.vm_reused = job.reused;
+	}
+	if (r >= 0 && !job.reused) {
 		slurm_info(PLUGIN_LOG_PREFIX "job %u: VM %s ready in %u ms", req.job_id,
 		           job.spec.name, job.boot_ms);
 	}
@@ -167,8 +170,10 @@ static void say_boot_time(spank_t sp)
 	if (!plugin.verbose || spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS || task)
 		return;
 	if (plugin.boot_ms)
-		fprintf(stderr, PLUGIN_LOG_PREFIX "VM of node %s ready in %.2f s\n",
-		        plugin_node_name(), plugin.boot_ms / 1000.0);
+		fprintf(stderr, PLUGIN_LOG_PREFIX "VM of node %s ready in %.2f s%s\n",
+		        plugin_node_name(), plugin.boot_ms / 1000.0,
+		        plugin.vm_reused ? " (booted for an earlier step or at the job's start)"
+		                         : "");
 	else
 		fprintf(stderr, PLUGIN_LOG_PREFIX "VM of node %s already running\n",
 		        plugin_node_name());

@@ -80,17 +80,17 @@ nodes=$(scontrol show hostnames "$(job_field "$jid" NodeList)" | paste -sd ' ')
 read -r n1 n2 <<<"$nodes"
 expect_match "the job runs on two nodes" "^node[1-3] node[1-3]$" "$nodes"
 vm_on() { domains "$1" | grep -qx "hyperion-$1-$jid"; }
-check "a VM on $n1, on $n1's libvirtd (the batch step's)" wait_for 60 vm_on "$n1"
+check "a VM on $n1, on $n1's libvirtd (the batch script's node)" wait_for 60 vm_on "$n1"
 wait_for 60 grep -q first "$work/out-$jid.txt"
 expect_eq "the batch script runs in the first node's VM, whose hostname is the node's" \
 	"first $n1 $kernel" "$(cat "$work/out-$jid.txt" 2>/dev/null)"
-# The plugin boots a node's VM for the first step that runs there: the batch
-# step on the first node, this one on the second.
+# The extern step boots each node's VM when the job starts, before any step
+# runs there.
+check "a VM on $n2 too, on $n2's libvirtd, before any step runs there" wait_for 60 vm_on "$n2"
 # shellcheck disable=SC2016 # expanded in the guests
 out=$(as_user srun --jobid="$jid" --overlap -N 2 -n 2 sh -c 'echo $(hostname) $(uname -r)' 2>&1 | sort)
 expect_eq "a step on both nodes runs in both VMs, each named as its node" \
 	"$n1 $kernel|$n2 $kernel" "$(paste -sd '|' <<<"$out")"
-check "a VM on $n2, on $n2's libvirtd" vm_on "$n2"
 expect_eq "one VM per node: still one on $n1" "hyperion-$n1-$jid" "$(domains "$n1")"
 other=$(printf 'node1\nnode2\nnode3\n' | grep -vxF -e "$n1" -e "$n2")
 expect_eq "no VM on the third node ($other)" "" "$(domains "$other")"
