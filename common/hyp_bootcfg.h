@@ -51,7 +51,9 @@ void hyp_guest_user_free(struct hyp_guest_user *u);
 int hyp_guest_user_lookup(const char *name, uid_t uid, gid_t gid, struct hyp_guest_user *ret,
                           hyp_error *err);
 
-/* Percent-encode `s` onto the end of *buf (a malloc'd string). */
+/* Append `s` as it is, or percent-encoded, onto the end of *buf (a malloc'd
+ * string). */
+int hyp_bootcfg_append(char **buf, const char *s);
 int hyp_bootcfg_append_encoded(char **buf, const char *s);
 
 /* The kernel parameters above, space-separated, in at most `max` bytes. */

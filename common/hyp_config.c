@@ -57,6 +57,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->console_keep_dir);
 	hyp_strv_free(cfg->shares);
 	free(cfg->virtiofsd);
+	hyp_net_config_free(&cfg->net);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -330,6 +331,8 @@ static int unknown_key(const char *key, hyp_error *err)
 	for (size_t i = 0; i < NCONFIG_KEYS; i++)
 		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 		         i ? ", " : "", config_keys[i].name);
+	snprintf(known + strlen(known), sizeof(known) - strlen(known), ", %s",
+	         hyp_net_config_keys());
 	return hyp_fail(err, EINVAL, "unknown key '%s' (known: %s)", key, known);
 }
 
@@ -350,7 +353,8 @@ static int config_key_fn(void *ctx, const char *section, const char *key, const 
 		lc->seen[i] = true;
 		return config_keys[i].set(lc->cfg, key, value, err);
 	}
-	return unknown_key(key, err);
+	int r = hyp_net_config_set(&lc->cfg->net, key, value, err);
+	return r != 0 ? (r < 0 ? r : 0) : unknown_key(key, err);
 }
 
 static int set_defaults(struct hyp_config *cfg, hyp_error *err)
@@ -373,7 +377,8 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0 ||
 	    (r = set_shares(cfg, "shares", "", err)) < 0 ||
 	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
-	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
+	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0 ||
+	    (r = hyp_net_config_defaults(&cfg->net, err)) < 0)
 		return r;
 	return 0;
 }
@@ -406,6 +411,8 @@ int hyp_config_load(const char *path, struct hyp_config *ret_cfg, hyp_error *err
 		return r;
 	if ((r = check_hugepages(&cfg, file, err)) < 0)
 		return r;
+	if ((r = hyp_net_config_check(&cfg.net, err)) < 0)
+		return hyp_error_prefix(err, "%s", file);
 	*ret_cfg = cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	return 0;

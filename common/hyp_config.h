@@ -7,6 +7,7 @@
 
 #include "hyp_build_config.h"
 #include "hyp_error.h"
+#include "hyp_net.h"
 
 #define HYP_DEFAULT_CONFIG HYP_SYSCONFDIR "/hyperion.conf"
 
@@ -37,6 +38,7 @@ struct hyp_config {
 	unsigned console_keep_kib;   /* console_keep_kib = 256: the last KiB of each */
 	unsigned console_keep_days;  /* console_keep_days = 7 */
 	unsigned console_keep_files; /* console_keep_files = 100 */
+	struct hyp_net_config net;   /* network, network_*: hyp_net.h */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

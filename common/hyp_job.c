@@ -99,6 +99,7 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	    .hugepages = req->hugepages,
 	    .shares = req->shares,
 	    .guest = &in.guest,
+	    .nodes = req->nodes,
 	};
 	return hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
 }

@@ -36,6 +36,7 @@ struct hyp_job_request {
 	const char *shares;    /* "PATH,PATH" within hyperion.conf's shares, "none", or
 	                          NULL: every allowed share */
 	const char *topology;  /* another machine's hwloc XML (dry runs), NULL: this one */
+	const char *nodes;     /* the job's nodes (host list expression), NULL: this one */
 	/* HYP_JOB_RECONCILE: where each released item of dead jobs is logged */
 	const struct hyp_release_ctx *reconcile_log;
 };

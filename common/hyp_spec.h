@@ -13,6 +13,7 @@
 #include "hyp_catalog.h"
 #include "hyp_config.h"
 #include "hyp_error.h"
+#include "hyp_net.h"
 #include "hyp_placement.h"
 
 #define HYP_XML_NS        "http://hyperion.invalid/xmlns/domain/1"
@@ -32,6 +33,7 @@ struct hyp_alloc {
 	const char *hugepages;        /* user's choice, NULL for the configured default */
 	const char *shares;           /* user's choice (hyp_shares_select), NULL: all allowed */
 	const struct hyp_guest_user *guest; /* the user as the guest shows it; NULL: no entry */
+	const char *nodes; /* the job's nodes, a host list expression; NULL: this one alone */
 };
 
 struct hyp_vm_spec {
@@ -58,6 +60,7 @@ struct hyp_vm_spec {
 	size_t nshares;
 	char *virtiofsd;   /* cfg->virtiofsd */
 	char *boot_params; /* hyp_bootcfg_encode(): the agent's kernel parameters */
+	struct hyp_vm_net net; /* the guest network (hyp_net.h) */
 };
 
 int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,

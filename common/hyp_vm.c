@@ -202,6 +202,8 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_vm_spec *sp
 		r = hyp_overlay_create(&spec->image, spec->overlay, spec->uid, spec->gid, err);
 	if (r >= 0)
 		r = hyp_virtiofs_start(spec, n->resources, err);
+	if (r >= 0)
+		r = hyp_net_acquire(&spec->net, n->resources, err);
 	_cleanup_free_ char *xml = NULL;
 	if (r >= 0)
 		r = hyp_domain_xml(spec, &xml, err);
