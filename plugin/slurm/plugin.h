@@ -32,6 +32,7 @@ struct plugin_state {
 	 * it found the VM running */
 	unsigned boot_ms;
 	char shares[PLUGIN_SHARES_MAX]; /* --vm-shares as given, "" if not */
+	char nodes[PLUGIN_NODES_MAX];   /* slurmstepd: the job's nodes, as recorded */
 	/* slurmstepd: a setup error remembered for task_init (Slurm does not
 	 * report errors from init_post_opt to the user) */
 	bool setup_failed;

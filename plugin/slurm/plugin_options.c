@@ -244,6 +244,7 @@ static void adopt_record(const struct plugin_record *rec)
 	snprintf(plugin.image, sizeof(plugin.image), "%s", rec->image);
 	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", rec->hugepages);
 	snprintf(plugin.shares, sizeof(plugin.shares), "%s", rec->shares);
+	snprintf(plugin.nodes, sizeof(plugin.nodes), "%s", rec->nodes);
 }
 
 static int check_request(uint32_t job_id)

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hyp_cleanup.h"
 #include "hyp_statedir.h"
@@ -23,6 +25,15 @@ static void record_from_options(uid_t uid, struct plugin_record *rec)
 	snprintf(rec->image, sizeof(rec->image), "%s", plugin.image);
 	snprintf(rec->hugepages, sizeof(rec->hugepages), "%s", plugin.hugepages);
 	snprintf(rec->shares, sizeof(rec->shares), "%s", plugin.shares);
+	/* slurmd's prolog environment, from the job's credential: the guest
+	 * network's peers (an over-long list leaves the VM alone) */
+	const char *nodes = getenv("SLURM_JOB_NODELIST");
+	if (nodes && strlen(nodes) < sizeof(rec->nodes))
+		snprintf(rec->nodes, sizeof(rec->nodes), "%s", nodes);
+	else if (nodes)
+		slurm_error(PLUGIN_LOG_PREFIX "SLURM_JOB_NODELIST longer than %d bytes: the "
+		                              "job's VMs get no network between them",
+		            PLUGIN_NODES_MAX - 1);
 }
 
 int plugin_job_prolog(spank_t sp)

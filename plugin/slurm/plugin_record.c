@@ -9,6 +9,7 @@
  *   image=rocky9
  *   hugepages=2M
  *   shares=/home/alice,/scratch
+ *   nodes=cn[01-04]
  *
  * Written by root into the root-owned state directory (a user can neither
  * create nor replace it), read by root in slurmstepd. Every key exactly
@@ -28,8 +29,9 @@
 
 #define RECORD_MAX 4096
 
-enum { KEY_UID, KEY_VM, KEY_INVALID, KEY_IMAGE, KEY_HUGEPAGES, KEY_SHARES, NKEYS };
-static const char *const keys[NKEYS] = {"uid", "vm", "invalid", "image", "hugepages", "shares"};
+enum { KEY_UID, KEY_VM, KEY_INVALID, KEY_IMAGE, KEY_HUGEPAGES, KEY_SHARES, KEY_NODES, NKEYS };
+static const char *const keys[NKEYS] = {"uid",       "vm",     "invalid", "image",
+                                        "hugepages", "shares", "nodes"};
 
 static void record_name(uint32_t job_id, const char *suffix, char buf[64])
 {
@@ -72,13 +74,15 @@ static int write_all(int fd, const char *text, size_t len)
 
 static int format_record(const struct plugin_record *rec, char text[RECORD_MAX], hyp_error *err)
 {
-	if (strchr(rec->image, '\n') || strchr(rec->hugepages, '\n') || strchr(rec->shares, '\n'))
+	if (strchr(rec->image, '\n') || strchr(rec->hugepages, '\n') || strchr(rec->shares, '\n') ||
+	    strchr(rec->nodes, '\n'))
 		return hyp_fail(err, EINVAL, "option values must not hold a newline");
 	return snprintf(text, RECORD_MAX,
-	                "uid=%u\nvm=%d\ninvalid=%d\nimage=%.*s\nhugepages=%.*s\nshares=%.*s\n",
+	                "uid=%u\nvm=%d\ninvalid=%d\nimage=%.*s\nhugepages=%.*s\nshares=%.*s\n"
+	                "nodes=%.*s\n",
 	                (unsigned)rec->uid, rec->vm, rec->invalid, PLUGIN_IMAGE_MAX - 1, rec->image,
 	                PLUGIN_HUGEPAGES_MAX - 1, rec->hugepages, PLUGIN_SHARES_MAX - 1,
-	                rec->shares);
+	                rec->shares, PLUGIN_NODES_MAX - 1, rec->nodes);
 }
 
 int plugin_record_write(const char *state_dir, uint32_t job_id, const struct plugin_record *rec,
@@ -139,6 +143,10 @@ static int parse_value(struct plugin_record *rec, int key, const char *v)
 		return parse_flag(v, &rec->invalid);
 	case KEY_IMAGE:
 		return snprintf(rec->image, sizeof(rec->image), "%s", v) < (int)sizeof(rec->image)
+		           ? 0
+		           : -EINVAL;
+	case KEY_NODES:
+		return snprintf(rec->nodes, sizeof(rec->nodes), "%s", v) < (int)sizeof(rec->nodes)
 		           ? 0
 		           : -EINVAL;
 	case KEY_SHARES:

@@ -17,6 +17,7 @@
 #define PLUGIN_IMAGE_MAX     128
 #define PLUGIN_HUGEPAGES_MAX 8
 #define PLUGIN_SHARES_MAX    2048
+#define PLUGIN_NODES_MAX     1024
 
 struct plugin_record {
 	uid_t uid;                    /* the job's user: a record left by another job is refused */
@@ -25,6 +26,7 @@ struct plugin_record {
 	char image[PLUGIN_IMAGE_MAX]; /* "": the site's default image */
 	char hugepages[PLUGIN_HUGEPAGES_MAX]; /* "": the configured default */
 	char shares[PLUGIN_SHARES_MAX];       /* --vm-shares as given; "": every allowed share */
+	char nodes[PLUGIN_NODES_MAX];         /* the job's SLURM_JOB_NODELIST; "": unknown */
 };
 
 /* Write (replace) the record of job_id, creating state_dir (root 0755) if

@@ -49,7 +49,8 @@ static int job_request(spank_t sp, const char *image, char *user, size_t user_si
 	                                .node = plugin_node_name(),
 	                                .image = image,
 	                                .shares = plugin_shares(),
-	                                .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL};
+	                                .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL,
+	                                .nodes = plugin.nodes[0] ? plugin.nodes : NULL};
 	if (spank_get_item(sp, S_JOB_ID, &req->job_id) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_UID, &req->uid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_GID, &req->gid) != ESPANK_SUCCESS ||

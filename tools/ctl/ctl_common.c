@@ -58,6 +58,9 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 	case 'S':
 		a->shares = optarg;
 		return 0;
+	case 'J':
+		a->job_nodes = optarg;
+		return 0;
 	default:
 		return hyp_fail(err, EINVAL, "unknown option (see hyperionctl --help)");
 	}
@@ -77,6 +80,7 @@ static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_arg
 	    {"no-wait", no_argument, NULL, 'n'},
 	    {"node", required_argument, NULL, 'N'},
 	    {"shares", required_argument, NULL, 'S'},
+	    {"job-nodes", required_argument, NULL, 'J'},
 	    {0},
 	};
 	struct ctl_alloc_args a = {0};
@@ -136,6 +140,7 @@ int ctl_request_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
 	    .hugepages = a->hugepages,
 	    .shares = a->shares,
 	    .topology = a->topology,
+	    .nodes = a->job_nodes,
 	};
 	r = lookup_user(a->user, &req.uid, &req.gid, err);
 	if (r < 0)

@@ -18,7 +18,8 @@ struct command {
 static const struct command commands[] = {
     {"start", command_start,
      "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
-     "        [--hugepages SIZE] [--shares LIST|none] [--topology FILE] [--no-wait]"},
+     "        [--hugepages SIZE] [--shares LIST|none] [--topology FILE] [--no-wait]\n"
+     "        [--job-nodes HOSTLIST]"},
     {"exec", command_exec, "--job ID [--node NAME] [--user NAME] -- COMMAND [ARG]..."},
     {"stop", command_stop, "--job ID [--node NAME]"},
     {"list", command_list, ""},
@@ -26,7 +27,8 @@ static const struct command commands[] = {
     {"check", command_check, "[--features]"},
     {"xml", command_xml,
      "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
-     "        [--hugepages SIZE] [--shares LIST|none] [--topology FILE]"},
+     "        [--hugepages SIZE] [--shares LIST|none] [--topology FILE]\n"
+     "        [--job-nodes HOSTLIST]"},
 };
 
 static void usage(FILE *out)
