@@ -100,6 +100,7 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	    .shares = req->shares,
 	    .guest = &in.guest,
 	    .nodes = req->nodes,
+	    .node_addrs = req->node_addrs,
 	};
 	return hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
 }

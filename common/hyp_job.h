@@ -37,6 +37,7 @@ struct hyp_job_request {
 	                          NULL: every allowed share */
 	const char *topology;  /* another machine's hwloc XML (dry runs), NULL: this one */
 	const char *nodes;     /* the job's nodes (host list expression), NULL: this one */
+	const char *node_addrs; /* their fabric addresses "A,B,..." in order, NULL: by name */
 	/* HYP_JOB_RECONCILE: where each released item of dead jobs is logged */
 	const struct hyp_release_ctx *reconcile_log;
 };

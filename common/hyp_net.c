@@ -70,6 +70,7 @@ void hyp_vm_net_free(struct hyp_vm_net *net)
 	free(net->libvirt_network);
 	free(net->nodes);
 	hyp_hostlist_free(net->peers);
+	hyp_hostlist_free(net->peer_addrs);
 	free(net->boot_words);
 	*net = (struct hyp_vm_net){0};
 }
@@ -104,6 +105,31 @@ static int place_node(struct hyp_vm_net *net, const char *node, hyp_error *err)
 	memmove(&names[index], &names[index + 1], (n - (size_t)index) * sizeof(*names));
 	net->peers = names;
 	net->npeers = n - 1;
+	return 0;
+}
+
+/* The other nodes' addresses from "A,B,..." (every node's, in order). */
+static int peer_addresses(struct hyp_vm_net *net, const char *addrs, hyp_error *err)
+{
+	char **v = calloc(net->npeers + 2, sizeof(char *));
+	size_t n = 0, k = 0;
+	if (!v)
+		return hyp_fail(err, ENOMEM, "out of memory");
+	net->peer_addrs = v;
+	for (const char *p = addrs; *p; n++) {
+		size_t len = strcspn(p, ",");
+		char buf[INET_ADDRSTRLEN];
+		struct in_addr in;
+		snprintf(buf, sizeof(buf), "%.*s", (int)len, p);
+		if (len >= sizeof(buf) || inet_pton(AF_INET, buf, &in) != 1 || n > net->npeers)
+			return hyp_fail(err, EINVAL, "bad node addresses '%s'", addrs);
+		if (n != net->index && !(v[k++] = strdup(buf)))
+			return hyp_fail(err, ENOMEM, "out of memory");
+		p += len + (p[len] == ',');
+	}
+	if (n != net->npeers + 1)
+		return hyp_fail(err, EINVAL, "%zu node addresses for %zu nodes", n,
+		                net->npeers + 1);
 	return 0;
 }
 
@@ -148,7 +174,7 @@ static int names_and_addresses(struct hyp_vm_net *net, const struct hyp_net_conf
 }
 
 int hyp_vm_net_build(const struct hyp_net_config *cfg, uint32_t job_id, const char *node,
-                     const char *nodes, struct hyp_vm_net *ret, hyp_error *err)
+                     const char *nodes, const char *addrs, struct hyp_vm_net *ret, hyp_error *err)
 {
 	_cleanup_(hyp_vm_net_free) struct hyp_vm_net net = {.mode = cfg->mode, .job_id = job_id};
 	if (cfg->mode == HYP_NET_NONE) {
@@ -165,6 +191,8 @@ int hyp_vm_net_build(const struct hyp_net_config *cfg, uint32_t job_id, const ch
 	net.host_access = cfg->host_access;
 	net.mtu = cfg->mtu ? cfg->mtu : auto_mtu(cfg->bridge);
 	int r = place_node(&net, node, err);
+	if (r >= 0 && addrs && *addrs && nodes && *nodes)
+		r = peer_addresses(&net, addrs, err);
 	if (r >= 0)
 		r = names_and_addresses(&net, cfg, err);
 	if (r >= 0)

@@ -66,17 +66,20 @@ struct hyp_vm_net {
 	uint32_t addr;       /* the guest's address (host byte order) */
 	uint32_t first_addr; /* the first node's; node i has first_addr + i */
 	unsigned prefix;
-	char *nodes;  /* the job's host list expression (hyp_hostlist.h) */
-	char **peers; /* the job's other nodes (NULL-terminated) */
+	char *nodes;       /* the job's host list expression (hyp_hostlist.h) */
+	char **peers;      /* the job's other nodes (NULL-terminated) */
+	char **peer_addrs; /* their fabric addresses; NULL: resolve the names */
 	size_t npeers;
 	size_t index;     /* this node's position in the list */
 	char *boot_words; /* " hyperion.net=... hyperion.hosts=..." for the kernel */
 };
 
 /* From the configuration, the job, this node and the job's node list
- * (NULL: this node alone). Touches nothing but reads the fabric's MTU. */
+ * (NULL: this node alone) with, optionally, each node's fabric address in
+ * the list's order ("A,B,...", as the scheduler knows them; NULL: the names
+ * are resolved at start). Touches nothing but reads the fabric's MTU. */
 int hyp_vm_net_build(const struct hyp_net_config *cfg, uint32_t job_id, const char *node,
-                     const char *nodes, struct hyp_vm_net *ret, hyp_error *err);
+                     const char *nodes, const char *addrs, struct hyp_vm_net *ret, hyp_error *err);
 void hyp_vm_net_free(struct hyp_vm_net *net);
 
 /* Locally administered, unicast: 02|cluster<<2, job (24 bits), node (16). */

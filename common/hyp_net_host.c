@@ -141,7 +141,11 @@ static int add_peer(const struct hyp_vm_net *net, size_t i, const char *res, hyp
 	uint8_t m[6];
 	hyp_net_mac(net->cluster_id, net->job_id, index, m);
 	hyp_net_mac_format(m, mac);
-	int r = resolve(net->peers[i], addr, err);
+	int r = 0;
+	if (net->peer_addrs)
+		snprintf(addr, sizeof(addr), "%s", net->peer_addrs[i]);
+	else
+		r = resolve(net->peers[i], addr, err);
 	const char *macs[] = {"00:00:00:00:00:00", mac};
 	for (size_t k = 0; r >= 0 && k < 2; k++) {
 		snprintf(entry, sizeof(entry), "%s %s %s", net->vxlan, macs[k], addr);

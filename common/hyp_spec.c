@@ -241,7 +241,7 @@ int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
 	if (r >= 0)
 		r = set_shares(&spec, cfg, alloc, err);
 	if (r >= 0 && (r = hyp_vm_net_build(&cfg->net, alloc->job_id, spec.node, alloc->nodes,
-	                                     &spec.net, err)) < 0)
+	                                     alloc->node_addrs, &spec.net, err)) < 0)
 		r = hyp_error_prefix(err, "job %u", alloc->job_id);
 	if (r >= 0)
 		r = set_boot_params(&spec, alloc, err);

@@ -34,6 +34,7 @@ struct hyp_alloc {
 	const char *shares;           /* user's choice (hyp_shares_select), NULL: all allowed */
 	const struct hyp_guest_user *guest; /* the user as the guest shows it; NULL: no entry */
 	const char *nodes; /* the job's nodes, a host list expression; NULL: this one alone */
+	const char *node_addrs; /* their addresses "A,B,..." in order; NULL: by name */
 };
 
 struct hyp_vm_spec {

@@ -73,6 +73,10 @@ int plugin_submit_check(spank_t sp);
 int plugin_stepd_post_opt(spank_t sp);
 int plugin_stepd_task_init(spank_t sp);
 
+/* plugin_nodeaddr.c: "A,B,..." the NodeAddr of each node of a host list, in
+ * its order (malloc'd); NULL when one is unknown or not an IPv4 address. */
+char *plugin_node_addrs(const char *nodes);
+
 /* plugin_drain.c: drain `node` (NULL: this host's short name) with reason
  * "hyperion: REASON" on a node fault; failures are logged. */
 void plugin_drain_node(const char *node, const char *reason);

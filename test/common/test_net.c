@@ -195,7 +195,8 @@ Test(net, vm_net_of_a_node_in_its_job)
 	_cleanup_(hyp_vm_net_free) struct hyp_vm_net net = {0};
 	hyp_error err = {0};
 	c.mtu = 1400;
-	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", "cn[1-3]", &net, &err), 0, "%s", err.msg);
+	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", "cn[1-3]", NULL, &net, &err), 0, "%s",
+	             err.msg);
 	cr_expect_eq(net.mode, HYP_NET_BRIDGE);
 	cr_expect_eq(net.index, 1);
 	cr_expect_eq(net.npeers, 2);
@@ -211,20 +212,41 @@ Test(net, vm_net_of_a_node_in_its_job)
 	                                 "hyperion.hosts=10.132.0.1,cn%5B1-3%5D");
 }
 
+Test(net, vm_net_with_the_schedulers_addresses)
+{
+	_cleanup_(hyp_net_config_free) struct hyp_net_config c = defaults();
+	_cleanup_(hyp_vm_net_free) struct hyp_vm_net net = {0};
+	hyp_error err = {0};
+	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", "cn[1-3]",
+	                              "10.250.0.11,10.250.0.12,10.250.0.13", &net, &err),
+	             0, "%s", err.msg);
+	cr_assert_not_null(net.peer_addrs);
+	cr_expect_str_eq(net.peer_addrs[0], "10.250.0.11");
+	cr_expect_str_eq(net.peer_addrs[1], "10.250.0.13");
+	cr_expect_null(net.peer_addrs[2]);
+	static const char *const bad[] = {"10.250.0.11,10.250.0.12", "10.250.0.11,x,10.250.0.13",
+	                                  "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hyp_vm_net n = {0};
+		cr_expect_lt(hyp_vm_net_build(&c, 7300, "cn2", "cn[1-3]", bad[i], &n, &err), 0,
+		             "%s", bad[i]);
+	}
+}
+
 Test(net, vm_net_alone_none_and_errors)
 {
 	_cleanup_(hyp_net_config_free) struct hyp_net_config c = defaults();
 	hyp_error err = {0};
 	struct hyp_vm_net net = {0};
 	c.bridge[0] = 'X'; /* "Xyperionbr": no such device, so the default MTU */
-	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", NULL, &net, &err), 0, "%s", err.msg);
+	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", NULL, NULL, &net, &err), 0, "%s", err.msg);
 	cr_expect_eq(net.npeers, 0, "a job without a node list is this node alone");
 	cr_expect_eq(net.mtu, HYP_NET_DEFAULT_MTU);
 	hyp_vm_net_free(&net);
-	cr_expect_lt(hyp_vm_net_build(&c, 7300, "cn9", "cn[1-3]", &net, &err), 0);
+	cr_expect_lt(hyp_vm_net_build(&c, 7300, "cn9", "cn[1-3]", NULL, &net, &err), 0);
 	cr_expect(strstr(err.msg, "not in the job's nodes"), "%s", err.msg);
 	c.mode = HYP_NET_NONE;
-	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", "cn[1-3]", &net, &err), 0);
+	cr_assert_eq(hyp_vm_net_build(&c, 7300, "cn2", "cn[1-3]", NULL, &net, &err), 0);
 	cr_expect_eq(net.mode, HYP_NET_NONE);
 	cr_expect_null(net.boot_words);
 	hyp_vm_net_free(&net);
@@ -269,8 +291,9 @@ Test(net, acquire_then_release_leaves_nothing)
 	hyp_error err = {0};
 	free(c.bridge);
 	c.bridge = strdup("lo"); /* the tunnel's underlay */
-	cr_assert_eq(hyp_vm_net_build(&c, 7300, "127.0.0.1", "127.0.0.1,127.0.0.2", &net, &err), 0,
-	             "%s", err.msg);
+	cr_assert_eq(
+	    hyp_vm_net_build(&c, 7300, "127.0.0.1", "127.0.0.1,127.0.0.2", NULL, &net, &err), 0,
+	    "%s", err.msg);
 	char list[] = "/tmp/hyp-test-net-res.XXXXXX";
 	close(mkstemp(list));
 	cr_assert_eq(hyp_net_acquire(&net, list, &err), 0, "%s", err.msg);
@@ -319,7 +342,7 @@ Test(net, a_loose_rp_filter_refuses_the_start)
 	_cleanup_(hyp_net_config_free) struct hyp_net_config c = defaults();
 	_cleanup_(hyp_vm_net_free) struct hyp_vm_net net = {0};
 	hyp_error err = {0};
-	cr_assert_eq(hyp_vm_net_build(&c, 7301, "n1", NULL, &net, &err), 0, "%s", err.msg);
+	cr_assert_eq(hyp_vm_net_build(&c, 7301, "n1", NULL, NULL, &net, &err), 0, "%s", err.msg);
 	char list[] = "/tmp/hyp-test-net-res.XXXXXX";
 	close(mkstemp(list));
 	cr_expect_lt(hyp_net_acquire(&net, list, &err), 0);
