@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -147,6 +148,15 @@ static int configure(int fd, const char *name, const struct agent_net *n)
 	return 0;
 }
 
+/* Users may ping (ICMP datagram sockets), as most distributions allow. */
+static void allow_ping(void)
+{
+	static const char all[] = "0 2147483647";
+	_cleanup_close_ int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, all, sizeof(all) - 1) != (ssize_t)sizeof(all) - 1)
+		agent_log("network: allowing ping: %m");
+}
+
 void agent_net_apply(const struct agent_net *n)
 {
 	char name[IFNAMSIZ];
@@ -163,7 +173,8 @@ void agent_net_apply(const struct agent_net *n)
 		          n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 		return;
 	}
-	configure(fd, name, n);
+	if (configure(fd, name, n) == 0)
+		allow_ping();
 }
 
 bool agent_net_names(const struct agent_net *n, const char *self)
