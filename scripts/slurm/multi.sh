@@ -10,9 +10,9 @@ multi_nodes() {
 	for ((i = 1; i <= nnodes; i++)); do printf 'node%d\n' "$i"; done
 }
 
-# multi_is_plain INDEX: the last --plain-nodes nodes have neither libvirtd
+# multi_is_plain INDEX: the first --plain-nodes nodes have neither libvirtd
 # nor features.
-multi_is_plain() { [ "$1" -gt $((nnodes - plain_nodes)) ]; }
+multi_is_plain() { [ "$1" -le "$plain_nodes" ]; }
 
 # multi_up: the fabric, every node's namespaces and (unless plain or
 # --no-libvirt) its libvirtd; records the nodes in $state/nodes.list.
