@@ -152,14 +152,27 @@ static int boot_words(struct hyp_vm_net *net, hyp_error *err)
 	return 0;
 }
 
+/* 12 bits of the node name's FNV-1a hash. */
+static unsigned node_hash(const char *node)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)node; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return (h ^ (h >> 12) ^ (h >> 24)) & 0xfff;
+}
+
+void hyp_net_dev_name(char kind, uint32_t job_id, const char *node, char ret[IFNAMSIZ])
+{
+	snprintf(ret, IFNAMSIZ, "hyp%c%x%03x", kind, job_id, node_hash(node));
+}
+
 static int names_and_addresses(struct hyp_vm_net *net, const struct hyp_net_config *cfg,
-                               hyp_error *err)
+                               const char *node, hyp_error *err)
 {
 	uint32_t j = net->job_id;
-	if (snprintf(net->tap, sizeof(net->tap), "hyp-t%u", j) >= (int)sizeof(net->tap) ||
-	    snprintf(net->bridge, sizeof(net->bridge), "hyp-j%u", j) >= (int)sizeof(net->bridge) ||
-	    snprintf(net->vxlan, sizeof(net->vxlan), "hyp-x%u", j) >= (int)sizeof(net->vxlan))
-		return hyp_fail(err, EINVAL, "job %u: device names too long", j);
+	hyp_net_dev_name('t', j, node, net->tap);
+	hyp_net_dev_name('j', j, node, net->bridge);
+	hyp_net_dev_name('x', j, node, net->vxlan);
 	hyp_net_mac(cfg->cluster_id, j, net->index, net->mac);
 	net->vni = hyp_net_vni(j);
 	net->prefix = cfg->job_prefix;
@@ -194,7 +207,7 @@ int hyp_vm_net_build(const struct hyp_net_config *cfg, uint32_t job_id, const ch
 	if (r >= 0 && addrs && *addrs && nodes && *nodes)
 		r = peer_addresses(&net, addrs, err);
 	if (r >= 0)
-		r = names_and_addresses(&net, cfg, err);
+		r = names_and_addresses(&net, cfg, node, err);
 	if (r >= 0)
 		r = boot_words(&net, err);
 	if (r < 0)

@@ -52,9 +52,9 @@ const char *hyp_net_mode_name(enum hyp_net_mode mode);
 struct hyp_vm_net {
 	enum hyp_net_mode mode; /* HYP_NET_NONE: no NIC, the rest is unset */
 	uint8_t mac[6];
-	char tap[IFNAMSIZ];    /* hyp-t<JOB>: the VM's tap (bridge mode) */
-	char bridge[IFNAMSIZ]; /* hyp-j<JOB>: the job's bridge on this node */
-	char vxlan[IFNAMSIZ];  /* hyp-x<JOB>: its tunnel to the job's other nodes */
+	char tap[IFNAMSIZ];    /* hypt<JOB><NODE>: the VM's tap (bridge mode) */
+	char bridge[IFNAMSIZ]; /* hypj<JOB><NODE>: the job's bridge on this node */
+	char vxlan[IFNAMSIZ];  /* hypx<JOB><NODE>: its tunnel to the job's other nodes */
 	char *fabric;          /* network_bridge: the tunnel's underlay device */
 	char *libvirt_network;
 	unsigned vxlan_port;
@@ -82,6 +82,10 @@ int hyp_vm_net_build(const struct hyp_net_config *cfg, uint32_t job_id, const ch
                      const char *nodes, const char *addrs, struct hyp_vm_net *ret, hyp_error *err);
 void hyp_vm_net_free(struct hyp_vm_net *net);
 
+/* "hyp" KIND JOB NODE: the job id in hex and 12 bits of a hash of the node
+ * name, so that several Slurm nodes sharing one network namespace (tests)
+ * do not collide; at most 15 characters. */
+void hyp_net_dev_name(char kind, uint32_t job_id, const char *node, char ret[IFNAMSIZ]);
 /* Locally administered, unicast: 02|cluster<<2, job (24 bits), node (16). */
 void hyp_net_mac(unsigned cluster_id, uint32_t job_id, size_t index, uint8_t ret_mac[6]);
 void hyp_net_mac_format(const uint8_t mac[6], char buf[18]);

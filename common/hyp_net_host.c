@@ -3,13 +3,15 @@
  * The host side of a job's segment (doc/network.md), as root, through
  * iproute2 run by hyp_spawn with argv arrays:
  *
- *   hyp-j<JOB>  the job's bridge, with no address, no IPv6, no ARP replies
+ * (names: "hyp" KIND JOB NODE, hyp_net_dev_name)
+ *
+ *   hypj...     the job's bridge, with no address, no IPv6, no ARP replies
  *               and strict reverse-path filtering (its own routes: none), so
  *               that nothing from the segment reaches the node's own
  *               services (unless network_host_access = yes);
- *   hyp-x<JOB>  a VXLAN port on it (VNI from the job id, no learning) with
+ *   hypx...     a VXLAN port on it (VNI from the job id, no learning) with
  *               one FDB entry per other node of the job, over network_bridge;
- *   hyp-t<JOB>  the VM's tap, a port of the bridge.
+ *   hypt...     the VM's tap, a port of the bridge.
  *
  * Each is recorded in the job's resource list before it is created; the
  * release functions delete what is left, so stop, rollback and
@@ -31,7 +33,7 @@
 
 #define IP     "/sbin/ip"
 #define BRIDGE "/sbin/bridge"
-#define PREFIX "hyp-"
+#define PREFIX "hyp"
 
 static int run(const char *const *argv, hyp_error *err)
 {
@@ -196,8 +198,8 @@ int hyp_net_acquire(const struct hyp_vm_net *net, const char *resources, hyp_err
 /* Only Hyperion's own devices, whatever a damaged list says. */
 static int check_name(const char *name, hyp_error *err)
 {
-	if (strncmp(name, PREFIX, strlen(PREFIX)) || strlen(name) >= IFNAMSIZ ||
-	    name[strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-")])
+	if (strncmp(name, PREFIX, strlen(PREFIX)) || !strchr("jxt", name[3]) || !name[4] ||
+	    strlen(name) >= IFNAMSIZ || name[strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789")])
 		return hyp_fail(err, EINVAL, "network device '%s' is not Hyperion's", name);
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -203,9 +204,19 @@ Test(net, vm_net_of_a_node_in_its_job)
 	cr_expect_str_eq(net.peers[0], "cn1");
 	cr_expect_str_eq(net.peers[1], "cn3");
 	cr_expect_null(net.peers[2]);
-	cr_expect_str_eq(net.tap, "hyp-t7300");
-	cr_expect_str_eq(net.bridge, "hyp-j7300");
-	cr_expect_str_eq(net.vxlan, "hyp-x7300");
+	char name[IFNAMSIZ];
+	hyp_net_dev_name('t', 7300, "cn2", name);
+	cr_expect_str_eq(net.tap, name);
+	cr_expect(!strncmp(name, "hypt1c84", 8) && strlen(name) == 11, "%s", name);
+	hyp_net_dev_name('j', 7300, "cn2", name);
+	cr_expect_str_eq(net.bridge, name);
+	hyp_net_dev_name('x', 7300, "cn2", name);
+	cr_expect_str_eq(net.vxlan, name);
+	char other[IFNAMSIZ];
+	hyp_net_dev_name('x', 7300, "cn3", other);
+	cr_expect_str_neq(name, other, "two nodes of one job in one namespace");
+	hyp_net_dev_name('x', UINT32_MAX, "cn3", other);
+	cr_expect_eq(strlen(other), 15, "the longest name fits IFNAMSIZ");
 	cr_expect_eq(net.vni, 7300);
 	cr_expect_eq(net.mtu, 1400);
 	cr_expect_str_eq(net.boot_words, " hyperion.net=02:00:1c:84:00:01,10.132.0.2/16,1400 "
@@ -297,26 +308,33 @@ Test(net, acquire_then_release_leaves_nothing)
 	char list[] = "/tmp/hyp-test-net-res.XXXXXX";
 	close(mkstemp(list));
 	cr_assert_eq(hyp_net_acquire(&net, list, &err), 0, "%s", err.msg);
-	cr_expect_neq(if_nametoindex("hyp-j7300"), 0);
-	cr_expect_neq(if_nametoindex("hyp-x7300"), 0);
-	cr_expect_neq(if_nametoindex("hyp-t7300"), 0);
+	cr_expect_neq(if_nametoindex(net.bridge), 0);
+	cr_expect_neq(if_nametoindex(net.vxlan), 0);
+	cr_expect_neq(if_nametoindex(net.tap), 0);
 	cr_expect_eq(count_kind(list, HYP_RES_NETDEV), 3);
 	cr_expect_eq(count_kind(list, HYP_RES_FDB), 2, "flooding and the peer VM's MAC");
-	char v[16];
-	read_sysctl("/proc/sys/net/ipv4/conf/hyp-j7300/rp_filter", v, sizeof(v));
+	char v[16], path[128], cmd[256];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", net.bridge);
+	read_sysctl(path, v, sizeof(v));
 	cr_expect_str_eq(v, "1");
-	read_sysctl("/proc/sys/net/ipv6/conf/hyp-j7300/disable_ipv6", v, sizeof(v));
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore", net.bridge);
+	read_sysctl(path, v, sizeof(v));
+	cr_expect_str_eq(v, "8");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", net.bridge);
+	read_sysctl(path, v, sizeof(v));
 	cr_expect_str_eq(v, "1");
-	cr_expect_eq(system("/sbin/ip -o link show dev hyp-t7300 | grep -q 'master hyp-j7300'"), 0,
-	             "the tap is a port of the job's bridge");
-	cr_expect_eq(system("/sbin/bridge fdb show dev hyp-x7300 | grep -q "
-	                    "'02:00:1c:84:00:01 dst 127.0.0.2'"),
-	             0, "the peer VM's MAC goes to its node");
+	snprintf(cmd, sizeof(cmd), "/sbin/ip -o link show dev %s | grep -q 'master %s'", net.tap,
+	         net.bridge);
+	cr_expect_eq(system(cmd), 0, "the tap is a port of the job's bridge");
+	snprintf(cmd, sizeof(cmd),
+	         "/sbin/bridge fdb show dev %s | grep -q '02:00:1c:84:00:01 dst 127.0.0.2'",
+	         net.vxlan);
+	cr_expect_eq(system(cmd), 0, "the peer VM's MAC goes to its node");
 	struct hyp_release_ctx ctx = {0};
 	cr_assert_eq(hyp_resources_release(list, &ctx, &err), 0, "%s", err.msg);
-	cr_expect_eq(if_nametoindex("hyp-j7300"), 0);
-	cr_expect_eq(if_nametoindex("hyp-x7300"), 0);
-	cr_expect_eq(if_nametoindex("hyp-t7300"), 0);
+	cr_expect_eq(if_nametoindex(net.bridge), 0);
+	cr_expect_eq(if_nametoindex(net.vxlan), 0);
+	cr_expect_eq(if_nametoindex(net.tap), 0);
 	cr_expect_eq(access(list, F_OK), -1, "the list is gone");
 }
 
@@ -325,9 +343,11 @@ Test(net, release_only_what_is_ours)
 	hyp_error err = {0};
 	struct hyp_release_ctx ctx = {0};
 	cr_expect_lt(hyp_net_release_netdev(&ctx, "eth0", &err), 0, "not a hyp- device");
-	cr_expect_lt(hyp_net_release_netdev(&ctx, "hyp-t1;reboot", &err), 0);
-	cr_expect_eq(hyp_net_release_netdev(&ctx, "hyp-t424242", &err), 0, "gone: nothing to do");
-	cr_expect_eq(hyp_net_release_fdb(&ctx, "hyp-x424242 00:00:00:00:00:00 10.0.0.1", &err), 0);
+	cr_expect_lt(hyp_net_release_netdev(&ctx, "hypt1;reboot", &err), 0);
+	cr_expect_lt(hyp_net_release_netdev(&ctx, "hypervisor0", &err), 0, "not one of ours");
+	cr_expect_eq(hyp_net_release_netdev(&ctx, "hypt424242abc", &err), 0, "gone: nothing to do");
+	cr_expect_eq(hyp_net_release_fdb(&ctx, "hypx424242abc 00:00:00:00:00:00 10.0.0.1", &err),
+	             0);
 	cr_expect_lt(hyp_net_release_fdb(&ctx, "garbage", &err), 0);
 }
 
@@ -349,5 +369,5 @@ Test(net, a_loose_rp_filter_refuses_the_start)
 	cr_expect(strstr(err.msg, "rp_filter"), "%s", err.msg);
 	struct hyp_release_ctx ctx = {0};
 	cr_assert_eq(hyp_resources_release(list, &ctx, &err), 0, "%s", err.msg);
-	cr_expect_eq(if_nametoindex("hyp-j7301"), 0, "the half-made bridge is released");
+	cr_expect_eq(if_nametoindex(net.bridge), 0, "the half-made bridge is released");
 }

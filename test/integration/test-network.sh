@@ -72,9 +72,13 @@ pass "cluster-up --nodes 3"
 groot() {
 	on "$2" runuser -u "$1" -- timeout 60 python3 "$here/guest-root.py" "$hstate/$2/job.$3" "$4"
 }
+# dev KIND JOB: a regex of the job's device names (doc/network.md: "hyp",
+# kind, job id in hex, 3 hex digits of the node name's hash)
+dev() { printf 'hyp%s%x[0-9a-f]{3}' "$1" "$2"; }
 # ours NODE JOB: the job's devices and FDB entries on the node
 ours() {
-	on "$1" sh -c "ip -o link show 2>/dev/null | grep -E '^[0-9]+: hyp-[jxt]$2[:@]'; bridge fdb show 2>/dev/null | grep -E 'dev hyp-x$2 '" || true
+	on "$1" sh -c "ip -o link show 2>/dev/null | grep -E '^[0-9]+: $(dev '[jxt]' "$2")[:@]'
+		bridge fdb show 2>/dev/null | grep -E 'dev $(dev x "$2") '" || true
 }
 none_left() { # JOB NODE...
 	local j=$1 n
@@ -209,7 +213,7 @@ groot "$user1" node2 "$a" "pkill nc" >/dev/null 2>&1
 # slurmd listens on node2's 10.250.0.12:6818. Root in the guest routes
 # there and even addresses the bridge's own MAC: the node's stack ignores it.
 check "(node2 itself reaches its slurmd at 10.250.0.12:6818)" on node2 bash -c 'exec 3<>/dev/tcp/10.250.0.12/6818'
-brmac=$(on node2 cat "/sys/class/net/hyp-j$a/address")
+brmac=$(on node2 sh -c "cat /sys/class/net/$(dev j "$a" | sed 's/\[.*//')*/address")
 check "root in job $a's VM routes to the fabric's subnet" \
 	groot "$user1" node2 "$a" "ip route add 10.250.0.0/24 dev eth0"
 check_fails "job $a's VM cannot reach slurmd's port on its node (by ARP)" \
@@ -221,12 +225,12 @@ check_fails "... nor ping the node" groot "$user1" node2 "$a" "ping -c 2 -W 2 10
 
 echo "== teardown"
 expect_match "while running, job $a has its bridge, VXLAN, tap and FDB entries on node2" \
-	"hyp-j$a.*hyp-x$a.*hyp-t$a.*dst 10.250.0.11" "$(ours node2 "$a" | paste -sd ' ')"
+	"$(dev j "$a").*$(dev x "$a").*$(dev t "$a").*dst 10.250.0.11" "$(ours node2 "$a" | paste -sd ' ')"
 as1 scancel "$a"
 check "scancel: nothing of job $a left on node1 and node2" wait_for 60 none_left "$a" node1 node2
 check "job $b hits its 1-minute time limit" wait_for 150 sh -c "! squeue -h -j $b | grep -q ."
 expect_eq "... its end state" TIMEOUT "$(job_field "$b" JobState)"
 check "time limit: nothing of job $b left on node2 and node3" wait_for 60 none_left "$b" node2 node3
 expect_eq "no hyp- device is left on any node" "" \
-	"$(for n in node1 node2 node3; do on "$n" ip -o link show 2>/dev/null | grep -E '^[0-9]+: hyp-'; done)"
+	"$(for n in node1 node2 node3; do on "$n" ip -o link show 2>/dev/null | grep -E '^[0-9]+: hyp[jxt]'; done)"
 summary
