@@ -7,6 +7,8 @@
  *   hyperion.user=NAME:UID:GID:HOME
  *   hyperion.groups=NAME:GID,NAME:GID,...
  *   hyperion.shares=TAG:PATH,TAG:PATH,...   (present, maybe empty)
+ *   hyperion.net=MAC,ADDR/PREFIX,MTU        (the guest network, hyp_net.c;
+ *   hyperion.hosts=FIRST,NODELIST            doc/network.md)
  *
  * Every NAME, HOME and PATH is percent-encoded (each byte outside
  * [A-Za-z0-9/._+@-] as %XX), so spaces, commas, colons and '%' survive the
