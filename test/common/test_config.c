@@ -296,7 +296,7 @@ Test(config, example_file_lists_every_key_with_its_default)
 			keys += fputs(line + 1, out) >= 0;
 	}
 	fclose(steal_pointer(&out));
-	cr_expect_eq(keys, 17, "every key but images is shown");
+	cr_expect_eq(keys, 17 + 9, "every key but images is shown (9 network keys)");
 
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	hyp_error err = {0};
