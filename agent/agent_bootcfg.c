@@ -45,6 +45,11 @@ static bool decode(const char *in, size_t len, char *out, size_t size)
 	return true;
 }
 
+bool agent_bootcfg_decode(const char *in, size_t len, char *out, size_t size)
+{
+	return decode(in, len, out, size);
+}
+
 static bool parse_id(const char *s, size_t len, unsigned *ret)
 {
 	char buf[16];
@@ -144,6 +149,9 @@ static bool parse_word(struct agent_bootcfg *b, const char *key, const char *v, 
 		return parse_list(b, v, len, parse_group);
 	if (!strcmp(key, "shares"))
 		return (b->has_shares = true) && parse_list(b, v, len, parse_share);
+	int r = agent_net_parse(&b->net, key, v, len);
+	if (r)
+		return r > 0;
 	return true; /* hyperion.root and the like: agent_root.c's */
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "agent_net.h"
 #include "hyp_error.h"
 
 #define AGENT_BOOTCFG_SHARES 16
@@ -40,6 +41,7 @@ struct agent_bootcfg {
 	size_t ngroups;
 	struct agent_share shares[AGENT_BOOTCFG_SHARES];
 	size_t nshares;
+	struct agent_net net; /* hyperion.net, hyperion.hosts (agent_net.h) */
 };
 
 /* Parse a kernel command line; unknown words are skipped, a malformed
@@ -47,6 +49,9 @@ struct agent_bootcfg {
 int agent_bootcfg_parse(const char *cmdline, struct agent_bootcfg *ret, hyp_error *err);
 /* The same from /proc/cmdline. */
 int agent_bootcfg_read(struct agent_bootcfg *ret, hyp_error *err);
+/* Decode `len` percent-encoded bytes into out (NUL-terminated); false if
+ * malformed, too long or holding a NUL. */
+bool agent_bootcfg_decode(const char *in, size_t len, char *out, size_t size);
 /* Whether `path` (absolute) is a share or lies in one. */
 bool agent_bootcfg_in_share(const struct agent_bootcfg *b, const char *path);
 /* "/home /scratch" into buf, "none" without shares. */

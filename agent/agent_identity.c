@@ -58,8 +58,9 @@ static bool has_word(const char *text, const char *name)
 }
 
 /* /etc/hosts: localhost, and the node's name on 127.0.1.1 instead of any
- * name there was (the appliance's "hyperion", a disk image's own). */
-static void write_hosts(const char *name)
+ * name there was (the appliance's "hyperion", a disk image's own); with a
+ * guest network, every node of the job on its address, this one too. */
+static void write_hosts(const char *name, const struct agent_net *net)
 {
 	static char text[FILE_MAX], out[FILE_MAX + 256];
 	size_t k = 0;
@@ -75,19 +76,20 @@ static void write_hosts(const char *name)
 	}
 	if (k && out[k - 1] != '\n')
 		out[k++] = '\n';
-	snprintf(out + k, sizeof(out) - k, "127.0.1.1\t%s\n", name);
+	if (!agent_net_names(net, name))
+		snprintf(out + k, sizeof(out) - k, "127.0.1.1\t%s\n", name);
 	_cleanup_close_ int fd =
 	    open("/etc/hosts.hyperion", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, out, strlen(out)) != (ssize_t)strlen(out) ||
-	    rename("/etc/hosts.hyperion", "/etc/hosts") < 0)
+	    agent_net_write_hosts(net, fd) < 0 || rename("/etc/hosts.hyperion", "/etc/hosts") < 0)
 		agent_log("writing /etc/hosts: %m");
 }
 
-static void set_host(const char *name)
+static void set_host(const char *name, const struct agent_net *net)
 {
 	if (sethostname(name, strlen(name)) < 0)
 		agent_log("setting the host name '%s': %m", name);
-	write_hosts(name);
+	write_hosts(name, net);
 }
 
 static void add_user(const struct agent_bootcfg *b)
@@ -146,7 +148,7 @@ static void mount_shares(const struct agent_bootcfg *b)
 
 void agent_identity_apply(const struct agent_bootcfg *b)
 {
-	set_host(b && b->hostname[0] ? b->hostname : DEFAULT_HOSTNAME);
+	set_host(b && b->hostname[0] ? b->hostname : DEFAULT_HOSTNAME, b ? &b->net : NULL);
 	if (!b)
 		return;
 	if (b->has_user)

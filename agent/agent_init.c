@@ -113,6 +113,7 @@ void agent_init_system(struct agent_config *cfg)
 		cfg->boot = &boot;
 	agent_identity_apply(cfg->boot);
 	loopback_up();
+	agent_net_apply(cfg->boot ? &cfg->boot->net : NULL);
 	raise_limits();
 }
 

@@ -96,6 +96,11 @@ static int append(char **buf, const char *fmt, ...)
 	return 0;
 }
 
+int hyp_bootcfg_append(char **buf, const char *s)
+{
+	return append(buf, "%s", s);
+}
+
 int hyp_bootcfg_append_encoded(char **buf, const char *s)
 {
 	size_t len = strlen(s);

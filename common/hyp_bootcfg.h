@@ -7,6 +7,8 @@
  *   hyperion.user=NAME:UID:GID:HOME
  *   hyperion.groups=NAME:GID,NAME:GID,...
  *   hyperion.shares=TAG:PATH,TAG:PATH,...   (present, maybe empty)
+ *   hyperion.net=MAC,ADDR/PREFIX,MTU        (the guest network, hyp_net.c;
+ *   hyperion.hosts=FIRST,NODELIST            doc/network.md)
  *
  * Every NAME, HOME and PATH is percent-encoded (each byte outside
  * [A-Za-z0-9/._+@-] as %XX), so spaces, commas, colons and '%' survive the
@@ -51,7 +53,9 @@ void hyp_guest_user_free(struct hyp_guest_user *u);
 int hyp_guest_user_lookup(const char *name, uid_t uid, gid_t gid, struct hyp_guest_user *ret,
                           hyp_error *err);
 
-/* Percent-encode `s` onto the end of *buf (a malloc'd string). */
+/* Append `s` as it is, or percent-encoded, onto the end of *buf (a malloc'd
+ * string). */
+int hyp_bootcfg_append(char **buf, const char *s);
 int hyp_bootcfg_append_encoded(char **buf, const char *s);
 
 /* The kernel parameters above, space-separated, in at most `max` bytes. */

@@ -59,6 +59,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	hyp_strv_free(cfg->shares);
 	free(cfg->virtiofsd);
 	hyp_devices_config_free(&cfg->devices);
+	hyp_net_config_free(&cfg->net);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -349,6 +350,8 @@ static int unknown_key(const char *key, hyp_error *err)
 	for (size_t i = 0; i < NCONFIG_KEYS; i++)
 		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 		         i ? ", " : "", config_keys[i].name);
+	snprintf(known + strlen(known), sizeof(known) - strlen(known), ", %s",
+	         hyp_net_config_keys());
 	return hyp_fail(err, EINVAL, "unknown key '%s' (known: %s)", key, known);
 }
 
@@ -361,8 +364,9 @@ static int config_key_fn(void *ctx, const char *section, const char *key, const 
 		return r < 0 ? r : 0;
 	if (*section)
 		return hyp_fail(err, EINVAL,
-		                "sections such as [%s] are not allowed in hyperion.conf (images "
-		                "are defined in the catalog directory, see 'images')",
+		                "section [%s] is not allowed in hyperion.conf: its only sections "
+		                "are [vf_pool NAME] (images are defined in the catalog directory, "
+		                "see 'images')",
 		                section);
 	for (size_t i = 0; i < NCONFIG_KEYS; i++) {
 		if (strcmp(key, config_keys[i].name) != 0)
@@ -372,7 +376,8 @@ static int config_key_fn(void *ctx, const char *section, const char *key, const 
 		lc->seen[i] = true;
 		return config_keys[i].set(lc->cfg, key, value, err);
 	}
-	return unknown_key(key, err);
+	r = hyp_net_config_set(&lc->cfg->net, key, value, err);
+	return r != 0 ? (r < 0 ? r : 0) : unknown_key(key, err);
 }
 
 static int set_defaults(struct hyp_config *cfg, hyp_error *err)
@@ -397,6 +402,7 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
 	    (r = set_string(&cfg->user_image_boot, "default", err)) < 0 ||
 	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0 ||
+	    (r = hyp_net_config_defaults(&cfg->net, err)) < 0 ||
 	    (r = hyp_devices_config_init(&cfg->devices, err)) < 0)
 		return r;
 	return 0;
@@ -430,6 +436,8 @@ int hyp_config_load(const char *path, struct hyp_config *ret_cfg, hyp_error *err
 		return r;
 	if ((r = check_hugepages(&cfg, file, err)) < 0)
 		return r;
+	if ((r = hyp_net_config_check(&cfg.net, err)) < 0)
+		return hyp_error_prefix(err, "%s", file);
 	*ret_cfg = cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	return 0;

@@ -8,6 +8,7 @@
 #include "hyp_build_config.h"
 #include "hyp_devices_config.h"
 #include "hyp_error.h"
+#include "hyp_net.h"
 
 #define HYP_DEFAULT_CONFIG HYP_SYSCONFDIR "/hyperion.conf"
 
@@ -43,6 +44,7 @@ struct hyp_config {
 	char *user_image_boot;             /* user_image_boot = default: the catalog image whose
 	                                      kernel, initrd and cmdline boot them */
 	struct hyp_devices_config devices; /* GPUs and VF pools (hyp_devices_config.h) */
+	struct hyp_net_config net;         /* network, network_*: hyp_net.h */
 };
 
 /* Load `path` (NULL: HYP_DEFAULT_CONFIG, where a missing file means all

@@ -75,6 +75,7 @@ static int write_seclabel(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_
 static const hyp_dxml_part device_parts[] = {
 	hyp_dxml_disks,
 	hyp_dxml_filesystems,
+	hyp_dxml_interfaces,
 	hyp_dxml_hostdevs,
 	hyp_dxml_serial_controllers,
 	hyp_dxml_channels,

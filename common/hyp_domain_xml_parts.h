@@ -42,6 +42,8 @@ int hyp_dxml_rng(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *er
 /* hyp_domain_xml_fs.c: <filesystem> per share (virtio-fs, external virtiofsd) */
 int hyp_dxml_filesystems(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err);
 
+/* hyp_domain_xml_net.c: <interface> of the guest network (hyp_net.h) */
+int hyp_dxml_interfaces(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err);
 /* hyp_domain_xml_hostdev.c: PCIe expander buses per guest cell, root ports,
  * <hostdev> for GPUs, <interface type='hostdev'> for VFs */
 int hyp_dxml_hostdevs(struct hyp_xw *x, const struct hyp_vm_spec *spec, hyp_error *err);

@@ -107,6 +107,8 @@ static int build_spec(const struct hyp_job_request *req, struct hyp_job *job, hy
 	    .hugepages = req->hugepages,
 	    .shares = req->shares,
 	    .guest = &in.guest,
+	    .nodes = req->nodes,
+	    .node_addrs = req->node_addrs,
 	};
 	r = hyp_spec_build(&job->cfg, img, in.topo, &alloc, &job->spec, err);
 	struct hyp_devices_request dev = {

@@ -36,6 +36,8 @@ struct hyp_job_request {
 	const char *shares;    /* "PATH,PATH" within hyperion.conf's shares, "none", or
 	                          NULL: every allowed share */
 	const char *topology;  /* another machine's hwloc XML (dry runs), NULL: this one */
+	const char *nodes;     /* the job's nodes (host list expression), NULL: this one */
+	const char *node_addrs; /* their fabric addresses "A,B,..." in order, NULL: by name */
 	/* Passed-through devices (hyp_devices.h, doc/devices.md) */
 	const char *gpus;      /* PCI addresses "0000:3b:00.0,..." (hyperionctl), or NULL */
 	const char *gres_gpus; /* SLURM_JOB_GPUS as slurmd gave the prolog, or NULL */

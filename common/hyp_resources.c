@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hyp_cleanup.h"
+#include "hyp_net.h"
 #include "hyp_statedir.h"
 #include "hyp_vf.h"
 #include "hyp_vm.h"
@@ -162,10 +163,11 @@ static const struct {
 	const char *kind;
 	release_fn release;
 } kinds[] = {
-    {HYP_RES_DIR, release_dir},       {HYP_RES_FILE, release_file},
-    {HYP_RES_DOMAIN, release_domain}, {HYP_RES_PROCESS, release_process},
-    {HYP_RES_READY, release_marker},  {HYP_RES_BOOTED, release_marker},
-    {HYP_RES_MANAGER, release_marker}, {HYP_RES_VF, release_vf},
+    {HYP_RES_DIR, release_dir},         {HYP_RES_FILE, release_file},
+    {HYP_RES_DOMAIN, release_domain},   {HYP_RES_PROCESS, release_process},
+    {HYP_RES_READY, release_marker},    {HYP_RES_BOOTED, release_marker},
+    {HYP_RES_MANAGER, release_marker},  {HYP_RES_NETDEV, hyp_net_release_netdev},
+    {HYP_RES_FDB, hyp_net_release_fdb}, {HYP_RES_VF, release_vf},
 };
 
 static release_fn find_kind(const char *kind)

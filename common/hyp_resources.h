@@ -26,6 +26,8 @@ struct hyp_vm_conn;
 #define HYP_RES_READY   "ready"   /* marker: the start completed; nothing to release */
 #define HYP_RES_BOOTED  "booted"  /* marker: "MS", start to the guest's agent up */
 #define HYP_RES_MANAGER "manager" /* marker: the scheduler whose job it is */
+#define HYP_RES_NETDEV  "netdev"  /* a network device of the job (hyp-*), deleted */
+#define HYP_RES_FDB     "fdb"     /* "DEV MAC DST": a VXLAN FDB entry, deleted */
 
 #define HYP_MANAGER_SLURM "slurm"
 #define HYP_MANAGER_PBS   "pbs"

@@ -43,6 +43,7 @@ void hyp_spec_free(struct hyp_vm_spec *spec)
 	free(spec->shares);
 	free(spec->virtiofsd);
 	free(spec->boot_params);
+	hyp_vm_net_free(&spec->net);
 	hyp_devices_free(spec->devices);
 	memset(spec, 0, sizeof(*spec));
 }
@@ -217,9 +218,13 @@ static int set_boot_params(struct hyp_vm_spec *spec, const struct hyp_alloc *all
 {
 	size_t used =
 	    HYP_BOOT_BASE_RESERVE + (spec->image.cmdline ? strlen(spec->image.cmdline) : 0);
+	const char *net = spec->net.boot_words ? spec->net.boot_words : "";
+	used += strlen(net);
 	size_t max = used < HYP_CMDLINE_MAX - 1 ? HYP_CMDLINE_MAX - 1 - used : 0;
 	int r = hyp_bootcfg_encode(spec->node, alloc->guest, spec->shares, spec->nshares, max,
 	                           &spec->boot_params, err);
+	if (r >= 0 && *net && hyp_bootcfg_append(&spec->boot_params, net) < 0)
+		r = hyp_fail(err, ENOMEM, "out of memory");
 	return r < 0 ? hyp_error_prefix(err, "job %u", alloc->job_id) : 0;
 }
 
@@ -237,6 +242,9 @@ int hyp_spec_build(const struct hyp_config *cfg, const struct hyp_image *img,
 		r = hyp_image_copy(img, &spec.image, err);
 	if (r >= 0)
 		r = set_shares(&spec, cfg, alloc, err);
+	if (r >= 0 && (r = hyp_vm_net_build(&cfg->net, alloc->job_id, spec.node, alloc->nodes,
+	                                     alloc->node_addrs, &spec.net, err)) < 0)
+		r = hyp_error_prefix(err, "job %u", alloc->job_id);
 	if (r >= 0)
 		r = set_boot_params(&spec, alloc, err);
 	if (r >= 0 && hyp_placement_compute(topo, alloc->cpus, alloc->ncpus, spec.memory_mib,

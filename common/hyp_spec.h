@@ -13,6 +13,7 @@
 #include "hyp_catalog.h"
 #include "hyp_config.h"
 #include "hyp_error.h"
+#include "hyp_net.h"
 #include "hyp_placement.h"
 
 struct hyp_devices;
@@ -34,6 +35,8 @@ struct hyp_alloc {
 	const char *hugepages;        /* user's choice, NULL for the configured default */
 	const char *shares;           /* user's choice (hyp_shares_select), NULL: all allowed */
 	const struct hyp_guest_user *guest; /* the user as the guest shows it; NULL: no entry */
+	const char *nodes;      /* the job's nodes, a host list expression; NULL: this one alone */
+	const char *node_addrs; /* their addresses "A,B,..." in order; NULL: by name */
 };
 
 struct hyp_vm_spec {
@@ -60,6 +63,7 @@ struct hyp_vm_spec {
 	size_t nshares;
 	char *virtiofsd;             /* cfg->virtiofsd */
 	char *boot_params;           /* hyp_bootcfg_encode(): the agent's kernel parameters */
+	struct hyp_vm_net net;       /* the guest network (hyp_net.h) */
 	struct hyp_devices *devices; /* passed-through GPUs and VFs (hyp_devices.h), NULL: none */
 };
 

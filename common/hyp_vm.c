@@ -239,6 +239,8 @@ static int acquire_locked(struct hyp_vm_conn *conn, const struct hyp_config *cfg
 	if (r >= 0)
 		r = hyp_virtiofs_start(spec, n->resources, err);
 	if (r >= 0)
+		r = hyp_net_acquire(&spec->net, n->resources, err);
+	if (r >= 0)
 		r = hyp_devices_acquire(cfg, spec, n->resources, err);
 	_cleanup_free_ char *xml = NULL;
 	if (r >= 0)

@@ -34,6 +34,7 @@ struct plugin_state {
 	unsigned boot_ms;
 	bool vm_reused;                 /* the step found its VM running */
 	char shares[PLUGIN_SHARES_MAX]; /* --vm-shares as given, "" if not */
+	char nodes[PLUGIN_NODES_MAX];   /* slurmstepd: the job's nodes, as recorded */
 	char vfs[PLUGIN_VFS_MAX];       /* --vm-vf as given, "" if not */
 	char gpus[PLUGIN_GPUS_MAX];     /* the job's SLURM_JOB_GPUS, from its record */
 	/* slurmstepd: a setup error remembered for task_init (Slurm does not
@@ -77,6 +78,10 @@ int plugin_submit_check(spank_t sp);
 /* plugin_stepd.c: slurmstepd */
 int plugin_stepd_post_opt(spank_t sp);
 int plugin_stepd_task_init(spank_t sp);
+
+/* plugin_nodeaddr.c: "A,B,..." the NodeAddr of each node of a host list, in
+ * its order (malloc'd); NULL when one is unknown or not an IPv4 address. */
+char *plugin_node_addrs(const char *nodes);
 
 /* plugin_drain.c: drain `node` (NULL: this host's short name) with reason
  * "hyperion: REASON" on a node fault; failures are logged. */

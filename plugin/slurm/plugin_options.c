@@ -282,6 +282,7 @@ static void adopt_record(const struct plugin_record *rec)
 	snprintf(plugin.image, sizeof(plugin.image), "%s", rec->image);
 	snprintf(plugin.hugepages, sizeof(plugin.hugepages), "%s", rec->hugepages);
 	snprintf(plugin.shares, sizeof(plugin.shares), "%s", rec->shares);
+	snprintf(plugin.nodes, sizeof(plugin.nodes), "%s", rec->nodes);
 	snprintf(plugin.vfs, sizeof(plugin.vfs), "%s", rec->vfs);
 	snprintf(plugin.gpus, sizeof(plugin.gpus), "%s", rec->gpus);
 }

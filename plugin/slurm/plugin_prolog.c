@@ -11,9 +11,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <slurm/slurm.h>
+
 #include "hyp_cleanup.h"
 #include "hyp_statedir.h"
 #include "plugin.h"
+
+/* The job's nodes: slurmd's prolog environment where it has them, else
+ * slurmctld's answer (an RPC as root). */
+static void record_nodes(uint32_t job_id, struct plugin_record *rec)
+{
+	const char *nodes = getenv("SLURM_JOB_NODELIST");
+	job_info_msg_t *info = NULL;
+	if (!nodes || !*nodes)
+		nodes = getenv("SLURM_NODELIST");
+	if ((!nodes || !*nodes) && slurm_load_job(&info, job_id, SHOW_DETAIL) == 0 && info &&
+	    info->record_count > 0)
+		nodes = info->job_array[0].nodes;
+	if (nodes && strlen(nodes) < sizeof(rec->nodes))
+		snprintf(rec->nodes, sizeof(rec->nodes), "%s", nodes);
+	else if (nodes)
+		slurm_error(PLUGIN_LOG_PREFIX "job %" PRIu32 ": its node list is longer than %d "
+		                              "bytes: its VMs get no network between them",
+		            job_id, PLUGIN_NODES_MAX - 1);
+	else
+		slurm_error(PLUGIN_LOG_PREFIX "job %" PRIu32 ": its node list is unknown: its "
+		                              "VMs get no network between them",
+		            job_id);
+	if (info)
+		slurm_free_job_info_msg(info);
+}
 
 static void record_from_options(uid_t uid, struct plugin_record *rec)
 {
@@ -45,6 +72,8 @@ int plugin_job_prolog(spank_t sp)
 	plugin_getopt(sp);
 	struct plugin_record rec;
 	record_from_options(uid, &rec);
+	if (rec.vm)
+		record_nodes(job_id, &rec);
 
 	hyp_error err = {0};
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};

@@ -9,6 +9,7 @@
  *   image=rocky9
  *   hugepages=2M
  *   shares=/home/alice,/scratch
+ *   nodes=cn[01-04]
  *   gpus=0,2          (SLURM_JOB_GPUS as slurmd gave the prolog)
  *   vfs=fabric:2      (--vm-vf)
  *
@@ -37,12 +38,13 @@ enum {
 	KEY_IMAGE,
 	KEY_HUGEPAGES,
 	KEY_SHARES,
+	KEY_NODES,
 	KEY_GPUS,
 	KEY_VFS,
 	NKEYS
 };
-static const char *const keys[NKEYS] = {"uid",       "vm",     "invalid", "image",
-                                        "hugepages", "shares", "gpus",    "vfs"};
+static const char *const keys[NKEYS] = {"uid",    "vm",    "invalid", "image", "hugepages",
+                                        "shares", "nodes", "gpus",    "vfs"};
 
 static void record_name(uint32_t job_id, const char *suffix, char buf[64])
 {
@@ -86,14 +88,15 @@ static int write_all(int fd, const char *text, size_t len)
 static int format_record(const struct plugin_record *rec, char text[RECORD_MAX], hyp_error *err)
 {
 	if (strchr(rec->image, '\n') || strchr(rec->hugepages, '\n') || strchr(rec->shares, '\n') ||
-	    strchr(rec->gpus, '\n') || strchr(rec->vfs, '\n'))
+	    strchr(rec->nodes, '\n') || strchr(rec->gpus, '\n') || strchr(rec->vfs, '\n'))
 		return hyp_fail(err, EINVAL, "option values must not hold a newline");
 	return snprintf(text, RECORD_MAX,
 	                "uid=%u\nvm=%d\ninvalid=%d\nimage=%.*s\nhugepages=%.*s\nshares=%.*s\n"
-	                "gpus=%.*s\nvfs=%.*s\n",
+	                "nodes=%.*s\ngpus=%.*s\nvfs=%.*s\n",
 	                (unsigned)rec->uid, rec->vm, rec->invalid, PLUGIN_IMAGE_MAX - 1, rec->image,
 	                PLUGIN_HUGEPAGES_MAX - 1, rec->hugepages, PLUGIN_SHARES_MAX - 1,
-	                rec->shares, PLUGIN_GPUS_MAX - 1, rec->gpus, PLUGIN_VFS_MAX - 1, rec->vfs);
+	                rec->shares, PLUGIN_NODES_MAX - 1, rec->nodes, PLUGIN_GPUS_MAX - 1,
+	                rec->gpus, PLUGIN_VFS_MAX - 1, rec->vfs);
 }
 
 int plugin_record_write(const char *state_dir, uint32_t job_id, const struct plugin_record *rec,
@@ -143,6 +146,11 @@ static int parse_uid(const char *v, uid_t *ret)
 	return 0;
 }
 
+static int copy_value(char *dst, size_t size, const char *v)
+{
+	return snprintf(dst, size, "%s", v) < (int)size ? 0 : -EINVAL;
+}
+
 static int parse_value(struct plugin_record *rec, int key, const char *v)
 {
 	switch (key) {
@@ -153,27 +161,17 @@ static int parse_value(struct plugin_record *rec, int key, const char *v)
 	case KEY_INVALID:
 		return parse_flag(v, &rec->invalid);
 	case KEY_IMAGE:
-		return snprintf(rec->image, sizeof(rec->image), "%s", v) < (int)sizeof(rec->image)
-		           ? 0
-		           : -EINVAL;
-	case KEY_GPUS:
-		return snprintf(rec->gpus, sizeof(rec->gpus), "%s", v) < (int)sizeof(rec->gpus)
-		           ? 0
-		           : -EINVAL;
-	case KEY_VFS:
-		return snprintf(rec->vfs, sizeof(rec->vfs), "%s", v) < (int)sizeof(rec->vfs)
-		           ? 0
-		           : -EINVAL;
+		return copy_value(rec->image, sizeof(rec->image), v);
+	case KEY_HUGEPAGES:
+		return copy_value(rec->hugepages, sizeof(rec->hugepages), v);
 	case KEY_SHARES:
-		return snprintf(rec->shares, sizeof(rec->shares), "%s", v) <
-		               (int)sizeof(rec->shares)
-		           ? 0
-		           : -EINVAL;
+		return copy_value(rec->shares, sizeof(rec->shares), v);
+	case KEY_NODES:
+		return copy_value(rec->nodes, sizeof(rec->nodes), v);
+	case KEY_GPUS:
+		return copy_value(rec->gpus, sizeof(rec->gpus), v);
 	default:
-		return snprintf(rec->hugepages, sizeof(rec->hugepages), "%s", v) <
-		               (int)sizeof(rec->hugepages)
-		           ? 0
-		           : -EINVAL;
+		return copy_value(rec->vfs, sizeof(rec->vfs), v);
 	}
 }
 

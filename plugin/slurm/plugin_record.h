@@ -17,6 +17,7 @@
 #define PLUGIN_IMAGE_MAX     1024 /* a name, or the path of a user's image */
 #define PLUGIN_HUGEPAGES_MAX 8
 #define PLUGIN_SHARES_MAX    2048
+#define PLUGIN_NODES_MAX     1024
 #define PLUGIN_GPUS_MAX      512
 #define PLUGIN_VFS_MAX       256
 
@@ -27,6 +28,7 @@ struct plugin_record {
 	char image[PLUGIN_IMAGE_MAX]; /* "": the site's default image */
 	char hugepages[PLUGIN_HUGEPAGES_MAX]; /* "": the configured default */
 	char shares[PLUGIN_SHARES_MAX];       /* --vm-shares as given; "": every allowed share */
+	char nodes[PLUGIN_NODES_MAX];         /* the job's SLURM_JOB_NODELIST; "": unknown */
 	char gpus[PLUGIN_GPUS_MAX]; /* SLURM_JOB_GPUS of slurmd's prolog environment; "": none */
 	char vfs[PLUGIN_VFS_MAX];   /* --vm-vf as given; "": the site's vf_default */
 };

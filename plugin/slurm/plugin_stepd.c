@@ -50,6 +50,7 @@ static int job_request(spank_t sp, const char *image, char *user, size_t user_si
 	                                .image = image,
 	                                .shares = plugin_shares(),
 	                                .hugepages = plugin.hugepages[0] ? plugin.hugepages : NULL,
+	                                .nodes = plugin.nodes[0] ? plugin.nodes : NULL,
 	                                .gres_gpus = plugin.gpus[0] ? plugin.gpus : NULL,
 	                                .vfs = plugin_vfs()};
 	if (spank_get_item(sp, S_JOB_ID, &req->job_id) != ESPANK_SUCCESS ||
@@ -81,8 +82,10 @@ int plugin_stepd_post_opt(spank_t sp)
 		return 0;
 	struct hyp_job_request req;
 	char user[64];
+	_cleanup_free_ char *addrs = plugin_node_addrs(plugin.nodes);
 	_cleanup_(hyp_job_free) struct hyp_job job = {0};
 	int r = job_request(sp, image, user, sizeof(user), &req, &plugin.setup_err);
+	req.node_addrs = addrs;
 	struct hyp_release_ctx log = {.log = log_released, .log_data = &req.job_id};
 	req.reconcile_log = &log;
 	/* Root waits for QEMU's view of the guest's control port (no guest

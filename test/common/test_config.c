@@ -239,11 +239,13 @@ Test(config, key_set_twice)
 Test(config, sections_are_not_allowed)
 {
 	expect_error("state_dir = /run/x\n[image default]\nkind = appliance\n",
-	             "3: sections such as [image default] are not allowed in hyperion.conf (images "
-	             "are defined in the catalog directory, see 'images')");
+	             "3: section [image default] is not allowed in hyperion.conf: its only "
+	             "sections are [vf_pool NAME] (images are defined in the catalog directory, "
+	             "see 'images')");
 	expect_error("[image default]\n",
-	             "1: sections such as [image default] are not allowed in hyperion.conf (images "
-	             "are defined in the catalog directory, see 'images')");
+	             "1: section [image default] is not allowed in hyperion.conf: its only "
+	             "sections are [vf_pool NAME] (images are defined in the catalog directory, "
+	             "see 'images')");
 }
 
 Test(config, default_hugepages_must_be_allowed)
@@ -298,7 +300,8 @@ Test(config, example_file_lists_every_key_with_its_default)
 			keys += fputs(line + 1, out) >= 0;
 	}
 	fclose(steal_pointer(&out));
-	cr_expect_eq(keys, 22, "every key but images is shown");
+	cr_expect_eq(keys, 17 + 5 + 9,
+	             "every key but images is shown (5 device and image keys, 9 network keys)");
 
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	hyp_error err = {0};

@@ -551,3 +551,40 @@ Test(domain_xml, no_shares_no_filesystem)
 	cr_expect_eq(count(&d, "/domain/devices/filesystem"), 0);
 	doc_free(&d);
 }
+
+Test(domain_xml, network_interface_bridge_and_libvirt)
+{
+	struct hyp_vm_spec spec = base_spec();
+	spec.net = (struct hyp_vm_net){.mode = HYP_NET_BRIDGE,
+	                               .mac = {0x02, 0x00, 0x1c, 0x84, 0x00, 0x01},
+	                               .tap = "hyp-t7300",
+	                               .mtu = 1450};
+	struct doc d = {0};
+	render(&spec, &d);
+	EXPECT_XP(&d, "ethernet", "/domain/devices/interface/@type");
+	EXPECT_XP(&d, "hyp-t7300", "/domain/devices/interface/target/@dev");
+	EXPECT_XP(&d, "no", "/domain/devices/interface/target/@managed");
+	EXPECT_XP(&d, "02:00:1c:84:00:01", "/domain/devices/interface/mac/@address");
+	EXPECT_XP(&d, "virtio", "/domain/devices/interface/model/@type");
+	EXPECT_XP(&d, "1450", "/domain/devices/interface/mtu/@size");
+	doc_free(&d);
+
+	spec.net.mode = HYP_NET_LIBVIRT;
+	spec.net.libvirt_network = "jobs";
+	render(&spec, &d);
+	EXPECT_XP(&d, "network", "/domain/devices/interface/@type");
+	EXPECT_XP(&d, "jobs", "/domain/devices/interface/source/@network");
+	cr_expect_eq(count(&d, "/domain/devices/interface/target"), 0, "libvirt's own port");
+	doc_free(&d);
+
+	spec.net.mode = HYP_NET_NONE;
+	render(&spec, &d);
+	cr_expect_eq(count(&d, "/domain/devices/interface"), 0, "network = none: no NIC");
+	doc_free(&d);
+
+	hyp_error err = {0};
+	char *xml = NULL;
+	spec.net = (struct hyp_vm_net){.mode = HYP_NET_BRIDGE, .mtu = 1450};
+	cr_expect_lt(hyp_domain_xml(&spec, &xml, &err), 0, "a bridge NIC without its tap");
+	free(xml);
+}

@@ -380,3 +380,29 @@ Test(spec, groups_that_do_not_fit_the_command_line_are_left_out)
 	cr_expect(strstr(spec.boot_params, "hyperion.user=alice:1000:5000:/home/alice"));
 	hyp_spec_free(&spec);
 }
+
+Test(spec, guest_network_in_the_boot_words)
+{
+	configure("state_dir = /run/hyperion\nnetwork_mtu = 1400\n");
+	struct hyp_alloc alloc = alloc_of(1024, NULL);
+	alloc.nodes = "n[0-2]";
+	struct hyp_vm_spec spec = {0};
+	build(&appliance, &alloc, &spec);
+	cr_expect_eq(spec.net.mode, HYP_NET_BRIDGE);
+	cr_expect_eq(spec.net.index, 1);
+	cr_expect(strstr(spec.boot_params, " hyperion.net=02:00:00:2a:00:01,10.42.0.2/16,1400 "
+	                                   "hyperion.hosts=10.42.0.1,n%5B0-2%5D"),
+	          "%s", spec.boot_params);
+	hyp_spec_free(&spec);
+
+	configure("state_dir = /run/hyperion\nnetwork = none\n");
+	build(&appliance, &alloc, &spec);
+	cr_expect_eq(spec.net.mode, HYP_NET_NONE);
+	cr_expect_null(strstr(spec.boot_params, "hyperion.net="), "%s", spec.boot_params);
+	hyp_spec_free(&spec);
+
+	configure("state_dir = /run/hyperion\n");
+	alloc.nodes = "m[0-2]";
+	expect_error(&appliance, &alloc,
+	             "job 42: guest network: node 'n1' is not in the job's nodes 'm[0-2]'");
+}

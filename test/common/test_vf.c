@@ -89,7 +89,7 @@ Test(vf, pools_in_hyperion_conf)
 	                    "[vf_pool b]\npf = 0c:00.0\nmac_prefix = 52\n",
 	                    "each pool needs its own");
 	expect_config_error("[vf_pool a/b]\npf = 0b:00.0\nmac_prefix = 52\n", "pool name");
-	expect_config_error("[image x]\n", "sections such as [image x]");
+	expect_config_error("[image x]\n", "section [image x] is not allowed");
 
 	const struct hyp_vf_pool *pool;
 	unsigned n;

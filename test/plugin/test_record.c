@@ -112,23 +112,24 @@ Test(record, malformed_records_are_refused)
 {
 	static const char *const bad[] = {
 	    "",
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\n",                            /* key missing */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nvm=0\n",          /* key twice */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nextra=1\n",       /* unknown key */
-	    "uid=1\nvm=yes\ninvalid=0\nimage=a\nhugepages=\n",              /* not 0/1 */
-	    "uid=-1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",               /* bad uid */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=",                  /* cut short */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=123456789\n",       /* too long */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages\n",                 /* no '=' */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",                /* no shares */
-	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nshares=\nvfs=\n", /* no gpus */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\n",                      /* key missing */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nvm=0\n",    /* key twice */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nextra=1\n", /* unknown key */
+	    "uid=1\nvm=yes\ninvalid=0\nimage=a\nhugepages=\n",        /* not 0/1 */
+	    "uid=-1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",         /* bad uid */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=",            /* cut short */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=123456789\n", /* too long */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages\n",           /* no '=' */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\n",          /* no shares */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nshares=\n", /* no nodes */
+	    "uid=1\nvm=1\ninvalid=0\nimage=a\nhugepages=\nshares=\nnodes=\nvfs=\n", /* no gpus */
 	};
 	struct plugin_record rec;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_text(bad[i]);
 		cr_assert_eq(read7(&rec), -EINVAL, "record %zu", i);
 	}
-	write_text("uid=1\nvm=1\ninvalid=1\nimage=\nhugepages=\nshares=\ngpus=\nvfs=\n");
+	write_text("uid=1\nvm=1\ninvalid=1\nimage=\nhugepages=\nshares=\nnodes=\ngpus=\nvfs=\n");
 	cr_assert_eq(read7(&rec), 0);
 	cr_assert(rec.vm && rec.invalid);
 }
@@ -142,10 +143,19 @@ Test(record, shares_round_trip)
 	cr_assert_str_eq(rec.shares, "/home/a b,/scratch");
 }
 
+Test(record, nodes_round_trip)
+{
+	hyp_error err = {0};
+	struct plugin_record rec, w = {.uid = 1, .vm = true, .nodes = "cn[01-04],gpu7"};
+	cr_assert_eq(plugin_record_write(state, 7, &w, &err), 0, "%s", err.msg);
+	cr_assert_eq(read7(&rec), 0);
+	cr_assert_str_eq(rec.nodes, "cn[01-04],gpu7");
+}
+
 Test(record, only_a_file_of_ours_that_nobody_else_may_write)
 {
 	struct plugin_record rec;
-	write_text("uid=1\nvm=0\ninvalid=0\nimage=\nhugepages=\nshares=\n");
+	write_text("uid=1\nvm=0\ninvalid=0\nimage=\nhugepages=\nshares=\nnodes=\n");
 	chmod(path, 0620);
 	cr_assert_eq(read7(&rec), -EPERM);
 	unlink(path);
@@ -153,7 +163,7 @@ Test(record, only_a_file_of_ours_that_nobody_else_may_write)
 	cr_assert_lt(read7(&rec), 0);
 	cr_assert_neq(read7(&rec), -ENOENT, "a symlink is not 'no record'");
 	unlink(path);
-	write_text("uid=1\nvm=0\ninvalid=0\nimage=\nhugepages=\nshares=\n");
+	write_text("uid=1\nvm=0\ninvalid=0\nimage=\nhugepages=\nshares=\nnodes=\n");
 	chmod(state, 0777);
 	cr_assert_eq(read7(&rec), -EPERM, "state directory writable by others");
 	chmod(state, 0755);

@@ -24,13 +24,14 @@ struct ctl_alloc_args {
 	unsigned long long memory_mb;
 	const char *image;
 	const char *hugepages;
-	const char *shares;   /* --shares PATH,PATH | none (NULL: every allowed share) */
-	const char *topology; /* another machine's hwloc XML */
-	const char *node;     /* NULL: this host's short name */
-	const char *gpus;     /* --gpus PCI,PCI */
-	const char *vfs;      /* --vfs POOL[:N],... | none */
-	const char *sysfs;    /* --sysfs DIR: another machine's sysfs */
-	bool no_wait;         /* start only */
+	const char *shares;    /* --shares PATH,PATH | none (NULL: every allowed share) */
+	const char *topology;  /* another machine's hwloc XML */
+	const char *node;      /* NULL: this host's short name */
+	const char *job_nodes; /* --job-nodes: the job's nodes (host list), NULL: node alone */
+	const char *gpus;      /* --gpus PCI,PCI */
+	const char *vfs;       /* --vfs POOL[:N],... | none */
+	const char *sysfs;     /* --sysfs DIR: another machine's sysfs */
+	bool no_wait;          /* start only */
 };
 
 int command_start(struct ctl *ctl, int argc, char **argv, hyp_error *err);

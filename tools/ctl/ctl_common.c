@@ -58,6 +58,9 @@ static int parse_alloc_option(int c, struct ctl_alloc_args *a, hyp_error *err)
 	case 'S':
 		a->shares = optarg;
 		return 0;
+	case 'J':
+		a->job_nodes = optarg;
+		return 0;
 	case 'G':
 		a->gpus = optarg;
 		return 0;
@@ -76,13 +79,21 @@ static int parse_alloc(int argc, char **argv, bool for_xml, struct ctl_alloc_arg
                        hyp_error *err)
 {
 	static const struct option opts[] = {
-	    {"job", required_argument, NULL, 'j'},      {"user", required_argument, NULL, 'u'},
-	    {"cpus", required_argument, NULL, 'c'},     {"memory", required_argument, NULL, 'm'},
-	    {"image", required_argument, NULL, 'i'},    {"hugepages", required_argument, NULL, 'H'},
-	    {"topology", required_argument, NULL, 't'}, {"no-wait", no_argument, NULL, 'n'},
-	    {"node", required_argument, NULL, 'N'},     {"shares", required_argument, NULL, 'S'},
-	    {"gpus", required_argument, NULL, 'G'},     {"vfs", required_argument, NULL, 'V'},
-	    {"sysfs", required_argument, NULL, 'Y'},    {0},
+	    {"job", required_argument, NULL, 'j'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"image", required_argument, NULL, 'i'},
+	    {"hugepages", required_argument, NULL, 'H'},
+	    {"topology", required_argument, NULL, 't'},
+	    {"no-wait", no_argument, NULL, 'n'},
+	    {"node", required_argument, NULL, 'N'},
+	    {"shares", required_argument, NULL, 'S'},
+	    {"job-nodes", required_argument, NULL, 'J'},
+	    {"gpus", required_argument, NULL, 'G'},
+	    {"vfs", required_argument, NULL, 'V'},
+	    {"sysfs", required_argument, NULL, 'Y'},
+	    {0},
 	};
 	struct ctl_alloc_args a = {0};
 	int c, r = 0;
@@ -144,6 +155,7 @@ int ctl_request_from_args(struct ctl *ctl, int argc, char **argv, bool for_xml,
 	    .hugepages = a->hugepages,
 	    .shares = a->shares,
 	    .topology = a->topology,
+	    .nodes = a->job_nodes,
 	    .gpus = a->gpus,
 	    .vfs = a->vfs,
 	    .sysfs = a->sysfs,

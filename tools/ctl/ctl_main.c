@@ -19,7 +19,7 @@ static const struct command commands[] = {
     {"start", command_start,
      "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
      "        [--hugepages SIZE] [--shares LIST|none] [--topology FILE] [--no-wait]\n"
-     "        [--gpus PCI,...] [--vfs POOL[:N],...|none]"},
+     "        [--job-nodes HOSTLIST] [--gpus PCI,...] [--vfs POOL[:N],...|none]"},
     {"exec", command_exec, "--job ID [--node NAME] [--user NAME] -- COMMAND [ARG]..."},
     {"stop", command_stop, "--job ID [--node NAME]"},
     {"list", command_list, ""},
@@ -28,7 +28,8 @@ static const struct command commands[] = {
     {"xml", command_xml,
      "--job ID --user NAME --cpus LIST --memory MB --image NAME [--node NAME]\n"
      "        [--hugepages SIZE] [--shares LIST|none] [--topology FILE]\n"
-     "        [--gpus PCI,...] [--vfs POOL[:N],...|none] [--sysfs DIR]"},
+     "        [--job-nodes HOSTLIST] [--gpus PCI,...] [--vfs POOL[:N],...|none]\n"
+     "        [--sysfs DIR]"},
 };
 
 static void usage(FILE *out)
