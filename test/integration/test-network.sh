@@ -88,8 +88,6 @@ none_left() { # JOB NODE...
 }
 subnet() { echo "10.$(($1 % 256))"; } # doc/network.md: 10.<job mod 256>.0.<node index + 1>/16
 running() { test "$(job_field "$1" JobState)" = RUNNING; }
-# boot_all USER JOB: a step on each node boots its VM (the batch step boots only the first)
-boot_all() { "as${1: -1}" srun --jobid="$2" --overlap -N 2 -n 2 true >/dev/null 2>&1; }
 
 # veth_baseline: ms for the same 100 MB stream, with the guests' busybox nc,
 # over a raw veth pair between two namespaces of this test's own
@@ -134,7 +132,7 @@ chmod 755 "$work1/byname.sh"
 c=$(as1 sbatch --parsable -N 2 -w node1,node2 --mem=256 --vm-image=default -o "$work1/out-%j.txt" "$work1/byname.sh")
 c=${c%%;*}
 wait_for 120 running "$c"
-boot_all 1 "$c"
+# No step runs on node2: its VM is the one the job's extern step booted.
 # the listener's command writes to nc's stderr, which comes back here
 wait_for 120 groot "$user1" node2 "$c" true
 groot "$user1" node2 "$c" "nc -l -p 5000 -e sh -c 'cat >&2'" >"$tmp/recv-c" 2>&1 &
@@ -154,10 +152,10 @@ b=$(as2 sbatch --parsable -N 2 -w node2,node3 --mem=256 --vm-image=default -t 1 
 b=${b%%;*}
 wait_for 120 running "$a"
 wait_for 120 running "$b"
-boot_all 1 "$a"
-boot_all 2 "$b"
-check "job $a's VMs answer" wait_for 120 groot "$user1" node2 "$a" true
-check "job $b's VMs answer" wait_for 120 groot "$user2" node3 "$b" true
+# Each node's VM is up from the job's start (its extern step), without a step there.
+both_answer() { groot "$1" "$3" "$2" true && groot "$1" "$4" "$2" true; } # USER JOB NODE NODE
+check "job $a's VMs answer, on node1 and node2" wait_for 120 both_answer "$user1" "$a" node1 node2
+check "job $b's VMs answer, on node2 and node3" wait_for 120 both_answer "$user2" "$b" node2 node3
 sa=$(subnet "$a") sb=$(subnet "$b")
 expect_eq "job $a on node1: its address and MTU (fabric 9000 less VXLAN's 50)" "$sa.0.1/16 8950" \
 	"$(groot "$user1" node1 "$a" "ip -o -4 addr show eth0 | awk '{print \$4}'; cat /sys/class/net/eth0/mtu" | paste -sd ' ')"
