@@ -349,6 +349,11 @@ Test(net, release_only_what_is_ours)
 	cr_expect_eq(hyp_net_release_fdb(&ctx, "hypx424242abc 00:00:00:00:00:00 10.0.0.1", &err),
 	             0);
 	cr_expect_lt(hyp_net_release_fdb(&ctx, "garbage", &err), 0);
+	/* "hyp" alone: strchr("jxt", '\0') matched the terminator, and the
+	 * byte after it was read as the name's fifth */
+	const char bare[] = "hyp\0tail";
+	cr_expect_lt(hyp_net_release_netdev(&ctx, bare, &err), 0, "a bare 'hyp' is not ours");
+	cr_expect_lt(hyp_net_release_netdev(&ctx, "hyptgz", &err), 0, "hex digits only");
 }
 
 Test(net, a_loose_rp_filter_refuses_the_start)
