@@ -188,6 +188,13 @@ Test(net, hostlist)
 		hyp_error err = {0};
 		cr_expect_lt(hyp_hostlist_expand(bad[i], &names, &n, &err), 0, "'%s'", bad[i]);
 	}
+	/* a name too long says which and the limit */
+	char **names = NULL;
+	size_t n;
+	hyp_error err = {0};
+	const char *lng = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa[1-2]";
+	cr_expect_lt(hyp_hostlist_expand(lng, &names, &n, &err), 0);
+	cr_expect(strstr(err.msg, "aaaa1") && strstr(err.msg, "64 bytes"), "%s", err.msg);
 }
 
 Test(net, vm_net_of_a_node_in_its_job)
