@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,7 +22,8 @@
 #include "hyp_cleanup.h"
 #include "hyp_image_check.h"
 
-#define MAX_GROUPS 256
+#define MAX_GROUPS      256
+#define OPEN_TIMEOUT_MS 30000 /* an open that hangs (a dead NFS server, FUSE) */
 
 struct creds {
 	uid_t uid;
@@ -83,17 +86,30 @@ static _Noreturn void child(int sock, const char *path, const struct creds *c)
 	_exit(send_fd(sock, fd, error) < 0 ? 1 : 0);
 }
 
-/* The fd, or the errno the child's open failed with (ret_fd -1). */
-static int recv_fd(int sock, int *ret_fd, int *ret_error, hyp_error *err)
+/* The fd, or the errno the child's open failed with (ret_fd -1). The child
+ * runs with the user's uid, so the user can kill or stop it: a child gone
+ * without an answer (end of file on the SOCK_SEQPACKET pair) or none within
+ * OPEN_TIMEOUT_MS is an error, never a wait without end. */
+static int recv_fd(int sock, const char *path, int *ret_fd, int *ret_error, hyp_error *err)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	int error = 0, fd = -1;
+	int error = 0, fd = -1, k;
 	struct iovec iov = {.iov_base = &error, .iov_len = sizeof(error)};
 	struct msghdr msg = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	while ((k = poll(&p, 1, OPEN_TIMEOUT_MS)) < 0 && errno == EINTR)
+		;
+	if (k == 0)
+		return hyp_fail(err, ETIMEDOUT,
+		                "image '%s': opening it as the user took more than %d s", path,
+		                OPEN_TIMEOUT_MS / 1000);
+	ssize_t n = k < 0 ? -1 : recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	if (n != (ssize_t)sizeof(error))
-		return hyp_fail(err, EIO, "the child opening the image as the user failed");
+		return hyp_fail(err, EIO,
+		                "image '%s': the process opening it as the user ended "
+		                "without an answer",
+		                path);
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
@@ -109,7 +125,7 @@ static int open_as(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_erro
 	int sv[2], error = 0, fd = -1, status = 0;
 	struct creds c;
 	creds_lookup(&c, uid, gid);
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return hyp_fail_errno(err, "socketpair");
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -117,8 +133,10 @@ static int open_as(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_erro
 		child(sv[1], path, &c);
 	}
 	close(sv[1]);
-	int r = pid < 0 ? hyp_fail_errno(err, "fork") : recv_fd(sv[0], &fd, &error, err);
+	int r = pid < 0 ? hyp_fail_errno(err, "fork") : recv_fd(sv[0], path, &fd, &error, err);
 	close(sv[0]);
+	if (pid > 0) /* done, or stopped or hanging (by the user): root ends it */
+		kill(pid, SIGKILL);
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r < 0)
