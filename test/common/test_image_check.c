@@ -223,6 +223,18 @@ Test(image_check, opened_as_the_user)
 	cr_expect_not_null(strstr(err.msg, "Permission denied"), "%s", err.msg);
 	cr_expect_eq(hyp_image_check_file_as(path_of("private.raw"), 0, 0, &info, &err), 0, "%s",
 	             err.msg);
+	/* the user's process checks the bytes too: its verdict, size and reasons */
+	qemu_img("create -q -f qcow2 big.qcow2 3G");
+	qemu_img("create -q -f qcow2 -F qcow2 -b big.qcow2 over.qcow2");
+	cr_assert_eq(chmod(path_of("big.qcow2"), 0644), 0);
+	cr_assert_eq(chmod(path_of("over.qcow2"), 0644), 0);
+	cr_expect_eq(hyp_image_check_file_as(path_of("big.qcow2"), 65534, 65534, &info, &err), 0,
+	             "%s", err.msg);
+	cr_expect_eq(info.format, HYP_DISK_QCOW2);
+	cr_expect_eq(info.virtual_size, 3ULL << 30);
+	cr_expect_lt(hyp_image_check_file_as(path_of("over.qcow2"), 65534, 65534, &info, &err), 0);
+	cr_expect_eq(err.code, EPERM, "%d", err.code);
+	cr_expect_not_null(strstr(err.msg, "backing file"), "%s", err.msg);
 }
 
 /* This process, and every child it forks, is killed at its first sendmsg. */
