@@ -153,7 +153,12 @@ static int set_names(char **field, const char *key, const char *value, hyp_error
 			break;
 		if (p[0] == '-' || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                             "0123456789._-$") < len)
-			return hyp_fail(err, EINVAL, "%s: bad name '%.*s'", key, (int)len, p);
+			return hyp_fail(
+			    err, EINVAL,
+			    "%s: bad name '%.*s' (user or group names: letters, digits, "
+			    "'.', '_', '-' and '$', not starting with '-'; separated by "
+			    "commas or blanks)",
+			    key, (int)len, p);
 		n += (size_t)sprintf(out + n, "%s%.*s", n ? "," : "", (int)len, p);
 		p += len;
 	}

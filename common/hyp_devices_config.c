@@ -97,7 +97,8 @@ static int parse_mac_prefix(struct hyp_vf_pool *p, const char *value, hyp_error 
 	for (const char *s = value; *s && n < 6;) {
 		unsigned v;
 		int used = 0;
-		if (sscanf(s, "%2x%n", &v, &used) != 1 || used != 2)
+		if (strspn(s, "0123456789abcdefABCDEF") < 2 || sscanf(s, "%2x%n", &v, &used) != 1 ||
+		    used != 2)
 			break;
 		p->mac_prefix[n++] = (unsigned char)v;
 		s += 2;

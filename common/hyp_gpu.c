@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,16 @@ static int strv_push(struct strv *s, char *owned)
 	return 0;
 }
 
+/* A bracket's number: 1 to 9 decimal digits. */
+static bool bracket_number(const char *p, unsigned long *ret, char **ret_end)
+{
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || n > 9)
+		return false;
+	*ret = strtoul(p, ret_end, 10);
+	return true;
+}
+
 /*
  * Slurm's host list form, one bracket: "node[1-4,7]", "/dev/nvidia[0-3]",
  * items separated by commas outside brackets. Calls fn for each name.
@@ -50,12 +61,15 @@ static int expand_item(const char *item, int (*fn)(void *, const char *), void *
 		return -EINVAL;
 	for (const char *p = open + 1; p < close;) {
 		char *end;
-		unsigned long lo = strtoul(p, &end, 10), hi = lo;
-		int width = (int)(end - p);
-		if (end == p)
+		unsigned long lo, hi;
+		int width = (int)strspn(p, "0123456789");
+		/* digits only (strtoul takes "-1", "+1", " 1"), and few enough
+		 * that v++ below cannot wrap */
+		if (!bracket_number(p, &lo, &end))
 			return -EINVAL;
-		if (*end == '-')
-			hi = strtoul(end + 1, &end, 10);
+		hi = lo;
+		if (*end == '-' && !bracket_number(end + 1, &hi, &end))
+			return -EINVAL;
 		if (hi < lo || hi - lo > MAX_GPUS * 64 || (*end != ',' && end != close))
 			return -EINVAL;
 		for (unsigned long v = lo; v <= hi; v++) {

@@ -27,7 +27,9 @@ static int push(struct names *out, const char *name, size_t len, hyp_error *err)
 	if (out->n >= HYP_HOSTLIST_MAX)
 		return hyp_fail(err, E2BIG, "host list: more than %d names", HYP_HOSTLIST_MAX);
 	if (len == 0 || len > HYP_HOSTLIST_NAME_MAX)
-		return hyp_fail(err, EINVAL, "host list: bad name length %zu", len);
+		return hyp_fail(err, EINVAL,
+		                "host list: name '%.*s' is %zu bytes (1 to %d allowed)", (int)len,
+		                name, len, HYP_HOSTLIST_NAME_MAX);
 	char **v = realloc(out->v, (out->n + 2) * sizeof(*v));
 	if (!v)
 		return hyp_fail(err, ENOMEM, "out of memory");
@@ -68,7 +70,9 @@ static int expand_range(const char *prefix, size_t plen, const char *item, size_
 	for (unsigned long i = a; i <= b; i++) {
 		int k = snprintf(buf, sizeof(buf), "%.*s%0*lu", (int)plen, prefix, (int)alen, i);
 		if (k < 0 || (size_t)k > HYP_HOSTLIST_NAME_MAX)
-			return hyp_fail(err, EINVAL, "host list: name too long");
+			return hyp_fail(err, EINVAL,
+			                "host list: name '%.*s%0*lu...' is longer than %d bytes",
+			                (int)plen, prefix, (int)alen, i, HYP_HOSTLIST_NAME_MAX);
 		int r = expand(buf, (size_t)k, rest, out, err);
 		if (r < 0)
 			return r;
@@ -85,8 +89,10 @@ static int expand(const char *prefix, size_t plen, const char *rest, struct name
 		char buf[2 * HYP_HOSTLIST_NAME_MAX + 2];
 		size_t rlen = strlen(rest);
 		if (plen + rlen > HYP_HOSTLIST_NAME_MAX || strchr(rest, ']'))
-			return hyp_fail(err, EINVAL, "host list: bad name '%.*s%s'", (int)plen,
-			                prefix, rest);
+			return hyp_fail(err, EINVAL,
+			                "host list: bad name '%.*s%s' (a ']' without '[', or "
+			                "longer than %d bytes)",
+			                (int)plen, prefix, rest, HYP_HOSTLIST_NAME_MAX);
 		snprintf(buf, sizeof(buf), "%.*s%s", (int)plen, prefix, rest);
 		return push(out, buf, plen + rlen, err);
 	}

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Opening a user's image file from root with the user's credentials: a
+ * Checking a user's image file from root with the user's credentials: a
  * child drops to the user's groups, gid and uid (checked: it cannot become
- * root again), opens the file and sends the descriptor back over a socket
- * pair; the parent, still root, checks the bytes (hyp_image_check.c). No
- * path is opened by root, so a user cannot make root read a file of
- * someone else's, and what is checked is what the user can open.
+ * root again), opens the file, checks its bytes (hyp_image_check.c) and
+ * sends the verdict back over a socket pair. Root neither opens the path
+ * nor reads the file: a user cannot make root read a file of someone
+ * else's, what is checked is what the user can open, the parser of the
+ * user's bytes runs with the user's rights, and a read that hangs (a FUSE
+ * file system of the user's) hangs only the child, which root ends.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,7 +25,8 @@
 #include "hyp_cleanup.h"
 #include "hyp_image_check.h"
 
-#define MAX_GROUPS 256
+#define MAX_GROUPS       256
+#define CHECK_TIMEOUT_MS 30000 /* an open or read that hangs (dead NFS server, FUSE) */
 
 struct creds {
 	uid_t uid;
@@ -56,60 +62,76 @@ static int drop_to(const struct creds *c)
 	return 0;
 }
 
-static int send_fd(int sock, int fd, int error)
+/* The child's verdict: hyp_image_fd_check's result, info and message. */
+struct answer {
+	int r;
+	struct hyp_image_info info;
+	char msg[HYP_ERROR_MSG_SIZE];
+};
+
+/* In the child, after fork in a threaded process: no user database, and an
+ * open that fails is sent as its errno, formatted by the parent (strerror
+ * may take a lock another thread held at fork). */
+static int check_as_user(const char *path, const struct creds *c, struct answer *a)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &error, .iov_len = sizeof(error)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	hyp_error err = {0};
+	if (drop_to(c) < 0)
+		return a->r = -EPERM;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return a->r = -errno;
+	a->r = hyp_image_fd_check(fd, path, &a->info, &err);
+	snprintf(a->msg, sizeof(a->msg), "%s", err.msg);
+	return a->r;
 }
 
 static _Noreturn void child(int sock, const char *path, const struct creds *c)
 {
-	int error = 0, fd = -1;
-	if (drop_to(c) < 0)
-		error = EPERM;
-	else if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
-		error = errno;
-	_exit(send_fd(sock, fd, error) < 0 ? 1 : 0);
+	struct answer a = {0};
+	check_as_user(path, c, &a);
+	struct iovec iov = {.iov_base = &a, .iov_len = sizeof(a)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	_exit(sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(a) ? 0 : 1);
 }
 
-/* The fd, or the errno the child's open failed with (ret_fd -1). */
-static int recv_fd(int sock, int *ret_fd, int *ret_error, hyp_error *err)
+/* The child's answer. The child runs with the user's uid, so the user can
+ * kill or stop it: a child gone without an answer (end of file on the
+ * SOCK_SEQPACKET pair) or none within CHECK_TIMEOUT_MS is an error, never a
+ * wait without end. */
+static int recv_answer(int sock, const char *path, uid_t uid, struct answer *a, hyp_error *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	int error = 0, fd = -1;
-	struct iovec iov = {.iov_base = &error, .iov_len = sizeof(error)};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	if (n != (ssize_t)sizeof(error))
-		return hyp_fail(err, EIO, "the child opening the image as the user failed");
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if (fd < 0 && error == 0)
-		return hyp_fail(err, EIO, "no file descriptor from the child opening the image");
-	*ret_fd = fd;
-	*ret_error = error;
-	return 0;
+	int k;
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	while ((k = poll(&p, 1, CHECK_TIMEOUT_MS)) < 0 && errno == EINTR)
+		;
+	if (k == 0)
+		return hyp_fail(err, ETIMEDOUT,
+		                "image '%s': checking it as the user took more than %d s", path,
+		                CHECK_TIMEOUT_MS / 1000);
+	ssize_t n = k < 0 ? -1 : recv(sock, a, sizeof(*a), 0);
+	if (n != (ssize_t)sizeof(*a))
+		return hyp_fail(err, EIO,
+		                "image '%s': the process checking it as the user ended "
+		                "without an answer",
+		                path);
+	a->msg[sizeof(a->msg) - 1] = '\0';
+	if (a->r >= 0)
+		return 0;
+	int code = a->r > -4096 ? -a->r : EIO;
+	if (a->msg[0])
+		return hyp_fail(err, code, "%s", a->msg);
+	errno = code;
+	return hyp_fail_errno(err, "image '%s' (opened as uid %u)", path, (unsigned)uid);
 }
 
-static int open_as(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_error *err)
+static int check_as(const char *path, uid_t uid, gid_t gid, struct hyp_image_info *ret_info,
+                    hyp_error *err)
 {
-	int sv[2], error = 0, fd = -1, status = 0;
+	int sv[2], status = 0;
 	struct creds c;
+	struct answer a = {0};
 	creds_lookup(&c, uid, gid);
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return hyp_fail_errno(err, "socketpair");
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -117,18 +139,15 @@ static int open_as(const char *path, uid_t uid, gid_t gid, int *ret_fd, hyp_erro
 		child(sv[1], path, &c);
 	}
 	close(sv[1]);
-	int r = pid < 0 ? hyp_fail_errno(err, "fork") : recv_fd(sv[0], &fd, &error, err);
+	int r = pid < 0 ? hyp_fail_errno(err, "fork") : recv_answer(sv[0], path, uid, &a, err);
 	close(sv[0]);
+	if (pid > 0) /* done, or stopped or hanging (by the user): root ends it */
+		kill(pid, SIGKILL);
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (r < 0)
-		return r;
-	if (fd < 0) {
-		errno = error;
-		return hyp_fail_errno(err, "image '%s' (opened as uid %u)", path, (unsigned)uid);
-	}
-	*ret_fd = fd;
-	return 0;
+	if (r >= 0)
+		*ret_info = a.info;
+	return r;
 }
 
 int hyp_image_check_file_as(const char *path, uid_t uid, gid_t gid, struct hyp_image_info *ret_info,
@@ -137,8 +156,5 @@ int hyp_image_check_file_as(const char *path, uid_t uid, gid_t gid, struct hyp_i
 	int r = hyp_image_path_check(path, err);
 	if (r < 0)
 		return hyp_error_prefix(err, "image refused");
-	_cleanup_close_ int fd = -1;
-	if ((r = open_as(path, uid, gid, &fd, err)) < 0)
-		return r;
-	return hyp_image_fd_check(fd, path, ret_info, err);
+	return check_as(path, uid, gid, ret_info, err);
 }

@@ -33,12 +33,14 @@ int hyp_memreq_parse_size(const char *s, unsigned long long *ret_mb)
 		break;
 	case 'G':
 	case 'g':
-		v *= 1024;
+		if (__builtin_mul_overflow(v, 1024ULL, &v))
+			return -EINVAL;
 		end++;
 		break;
 	case 'T':
 	case 't':
-		v *= 1024 * 1024;
+		if (__builtin_mul_overflow(v, 1024ULL * 1024, &v))
+			return -EINVAL;
 		end++;
 		break;
 	default:

@@ -198,8 +198,10 @@ int hyp_net_acquire(const struct hyp_vm_net *net, const char *resources, hyp_err
 /* Only Hyperion's own devices, whatever a damaged list says. */
 static int check_name(const char *name, hyp_error *err)
 {
-	if (strncmp(name, PREFIX, strlen(PREFIX)) || !strchr("jxt", name[3]) || !name[4] ||
-	    strlen(name) >= IFNAMSIZ || name[strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789")])
+	/* hyp_net_dev_name: "hyp", the kind, the job and the node hash in hex */
+	size_t len = strlen(name);
+	if (len < 5 || len >= IFNAMSIZ || strncmp(name, PREFIX, strlen(PREFIX)) ||
+	    !strchr("jxt", name[3]) || name[4 + strspn(name + 4, "0123456789abcdef")])
 		return hyp_fail(err, EINVAL, "network device '%s' is not Hyperion's", name);
 	return 0;
 }

@@ -144,6 +144,26 @@ Test(gpu, gres_conf_file_lists_for_this_node_in_order)
 	cr_expect_null(files[0], "gpu05 is in no NodeName= range");
 }
 
+/* A bracket holds decimal numbers only: strtoul's "-1" (ULONG_MAX) or a
+ * number at ULONG_MAX once made the NodeName= walk wrap around forever. */
+Test(gpu, gres_conf_brackets_take_digits_only, .timeout = 10)
+{
+	const char *bad[] = {"n[-1]",   "n[18446744073709551615]",
+	                     "n[ 1]",   "n[+1]",
+	                     "n[1--2]", "n[1-+2]",
+	                     "n[0x1]",  "n[1234567890]"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "NodeName=%s Name=gpu File=/dev/nvidia0\n", bad[i]);
+		fake_write(line, "%s", gres);
+		_cleanup_strv_ char **files = NULL;
+		bool nvml;
+		hyp_error err = {0};
+		cr_expect_lt(hyp_gres_gpu_files(gres, "n1", &files, &nvml, &err), 0, "%s", bad[i]);
+		cr_expect(strstr(err.msg, "gres.conf:1"), "%s: %s", bad[i], err.msg);
+	}
+}
+
 Test(gpu, slurm_indexes_to_pci_addresses)
 {
 	fake_write("NodeName=n1 Name=gpu File=/dev/nvidia[0-1]\n"

@@ -6,10 +6,18 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hyp_cleanup.h"
@@ -215,4 +223,66 @@ Test(image_check, opened_as_the_user)
 	cr_expect_not_null(strstr(err.msg, "Permission denied"), "%s", err.msg);
 	cr_expect_eq(hyp_image_check_file_as(path_of("private.raw"), 0, 0, &info, &err), 0, "%s",
 	             err.msg);
+	/* the user's process checks the bytes too: its verdict, size and reasons */
+	qemu_img("create -q -f qcow2 big.qcow2 3G");
+	qemu_img("create -q -f qcow2 -F qcow2 -b big.qcow2 over.qcow2");
+	cr_assert_eq(chmod(path_of("big.qcow2"), 0644), 0);
+	cr_assert_eq(chmod(path_of("over.qcow2"), 0644), 0);
+	cr_expect_eq(hyp_image_check_file_as(path_of("big.qcow2"), 65534, 65534, &info, &err), 0,
+	             "%s", err.msg);
+	cr_expect_eq(info.format, HYP_DISK_QCOW2);
+	cr_expect_eq(info.virtual_size, 3ULL << 30);
+	cr_expect_lt(hyp_image_check_file_as(path_of("over.qcow2"), 65534, 65534, &info, &err), 0);
+	cr_expect_eq(err.code, EPERM, "%d", err.code);
+	cr_expect_not_null(strstr(err.msg, "backing file"), "%s", err.msg);
+}
+
+/* This process, and every child it forks, is killed at its first sendmsg. */
+static int die_at_sendmsg(void)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmsg, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/*
+ * The child that opens the image as the user dies before it answers (the
+ * user can kill it: it runs with their uid). Root's slurmstepd once waited
+ * for its answer forever; now it reports the failure. Run in a process of
+ * its own (the filter stays), given 10 s.
+ */
+Test(image_check, a_child_that_dies_unanswered_is_an_error)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to open files as another user");
+	qemu_img("create -q -f raw mine.raw 1M");
+	cr_assert_eq(chmod(path_of("mine.raw"), 0644), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		hyp_error err = {0};
+		struct hyp_image_info info;
+		if (die_at_sendmsg() < 0)
+			_exit(3);
+		int r = hyp_image_check_file_as(path_of("mine.raw"), 65534, 65534, &info, &err);
+		_exit(r < 0 && strstr(err.msg, "mine.raw") ? 0 : 1);
+	}
+	int status = 0;
+	for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		nanosleep(&(struct timespec){.tv_nsec = 100000000L}, NULL);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_assert_fail("still waiting for the dead child's answer after 10 s");
+	}
+	cr_assert(WIFEXITED(status), "status %d", status);
+	cr_expect_neq(WEXITSTATUS(status), 3, "seccomp unavailable");
+	cr_expect_eq(WEXITSTATUS(status), 0, "no error naming the image");
 }

@@ -96,6 +96,7 @@ Test(image_policy, catalog_keys)
 	    {"min_memory = 2G\n", "min_memory: bad value '2G'"},
 	    {"min_memory = -1\n", "min_memory: bad value"},
 	    {"users = a;b\n", "users: bad name 'a;b'"},
+	    {"users = -x\n", "(user or group names: letters, digits"},
 	    {"groups = ,\n", "groups: give one name or more"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

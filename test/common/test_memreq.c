@@ -26,6 +26,17 @@ Test(memreq, sizes)
 	cr_expect_lt(hyp_memreq_parse_size(NULL, &mb), 0);
 }
 
+/* A size whose MB do not fit 64 bits is refused: "16777216T" once wrapped
+ * to 0 (no check at all) and "18014398509481985G" to 1024 MB. */
+Test(memreq, sizes_that_overflow_are_refused)
+{
+	unsigned long long mb = 0;
+	cr_expect_lt(hyp_memreq_parse_size("18014398509481985G", &mb), 0, "got %llu", mb);
+	cr_expect_lt(hyp_memreq_parse_size("17592186044416T", &mb), 0, "got %llu", mb);
+	cr_expect_eq(hyp_memreq_parse_size("17592186044415T", &mb), 0);
+	cr_expect_eq(mb, 17592186044415ULL << 20);
+}
+
 static unsigned long long find(char *const argv[], char *const envp[])
 {
 	unsigned long long mb = 0;

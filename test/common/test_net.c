@@ -188,6 +188,13 @@ Test(net, hostlist)
 		hyp_error err = {0};
 		cr_expect_lt(hyp_hostlist_expand(bad[i], &names, &n, &err), 0, "'%s'", bad[i]);
 	}
+	/* a name too long says which and the limit */
+	char **names = NULL;
+	size_t n;
+	hyp_error err = {0};
+	const char *lng = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa[1-2]";
+	cr_expect_lt(hyp_hostlist_expand(lng, &names, &n, &err), 0);
+	cr_expect(strstr(err.msg, "aaaa1") && strstr(err.msg, "64 bytes"), "%s", err.msg);
 }
 
 Test(net, vm_net_of_a_node_in_its_job)
@@ -349,6 +356,11 @@ Test(net, release_only_what_is_ours)
 	cr_expect_eq(hyp_net_release_fdb(&ctx, "hypx424242abc 00:00:00:00:00:00 10.0.0.1", &err),
 	             0);
 	cr_expect_lt(hyp_net_release_fdb(&ctx, "garbage", &err), 0);
+	/* "hyp" alone: strchr("jxt", '\0') matched the terminator, and the
+	 * byte after it was read as the name's fifth */
+	const char bare[] = "hyp\0tail";
+	cr_expect_lt(hyp_net_release_netdev(&ctx, bare, &err), 0, "a bare 'hyp' is not ours");
+	cr_expect_lt(hyp_net_release_netdev(&ctx, "hyptgz", &err), 0, "hex digits only");
 }
 
 Test(net, a_loose_rp_filter_refuses_the_start)

@@ -81,6 +81,10 @@ Test(vf, pools_in_hyperion_conf)
 	expect_config_error("[vf_pool a]\npf = 0b:00.0\n", "no 'mac_prefix'");
 	expect_config_error("[vf_pool a]\npf = 0b:00.0\nvlan = 4095\nmac_prefix = 52\n", "vlan");
 	expect_config_error("[vf_pool a]\npf = 0b:00.0\nmac_prefix = 53:54\n", "unicast");
+	/* two hex digits an octet: sscanf's %2x also took " 4", "+4" and "-1" (ff) */
+	expect_config_error("[vf_pool a]\npf = 0b:00.0\nmac_prefix = 52:-1\n", "unicast");
+	expect_config_error("[vf_pool a]\npf = 0b:00.0\nmac_prefix = 52:+4\n", "unicast");
+	expect_config_error("[vf_pool a]\npf = 0b:00.0\nmac_prefix = 52: 4:01\n", "unicast");
 	expect_config_error("[vf_pool a]\npf = 0b:00.0\nspeed = 10\n", "unknown key 'speed'");
 	expect_config_error("[vf_pool a]\npf = eth0\nmac_prefix = 52\n", "not a PCI address");
 	expect_config_error("[vf_pool a]\npf = 0b:00.0\nmac_prefix = 52\n[vf_pool a]\n",
