@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "agent_bootcfg.h"
+#include "agent_net.h"
 #include "hyp_build_config.h"
 
 static void usage(FILE *f)
@@ -65,6 +66,8 @@ static int parse_options(int argc, char **argv, struct agent_config *cfg, int *r
 	return 0;
 }
 
+#define SERVICE_NIC_WAIT_MS 10000
+
 int main(int argc, char **argv)
 {
 	struct agent_config cfg = {
@@ -81,10 +84,12 @@ int main(int argc, char **argv)
 	static struct agent_bootcfg boot;
 	if (!cfg.pid1 && !cfg.listen && agent_bootcfg_read(&boot, &err) == 0)
 		cfg.boot = &boot;
-	/* a root service: the node's name, the job user and the shares, as
-	 * PID 1 sets them up (a systemd image, doc/images.md) */
-	if (!cfg.pid1 && !cfg.listen && cfg.root && cfg.boot)
+	/* a root service: the node's name, the job user, the shares and the
+	 * guest network, as PID 1 sets them up (a systemd image, doc/images.md) */
+	if (!cfg.pid1 && !cfg.listen && cfg.root && cfg.boot) {
 		agent_identity_apply(cfg.boot);
+		agent_net_apply_when_present(&cfg.boot->net, SERVICE_NIC_WAIT_MS);
+	}
 	int r = agent_signals_setup(&err);
 	if (r >= 0 && cfg.pid1)
 		agent_init_system(&cfg);

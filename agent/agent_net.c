@@ -177,6 +177,18 @@ void agent_net_apply(const struct agent_net *n)
 		allow_ping();
 }
 
+void agent_net_apply_when_present(const struct agent_net *n, unsigned wait_ms)
+{
+	char name[IFNAMSIZ];
+	if (!n || !n->has_net)
+		return;
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (unsigned waited = 0; fd >= 0 && !find_ifname(fd, n->mac, name) && waited < wait_ms;
+	     waited += 100)
+		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+	agent_net_apply(n);
+}
+
 bool agent_net_names(const struct agent_net *n, const char *self)
 {
 	char **names;

@@ -33,6 +33,9 @@ int agent_net_parse(struct agent_net *n, const char *key, const char *v, size_t 
 /* As PID 1: configure the NIC (address, prefix, MTU, up); failures are
  * logged on the console. */
 void agent_net_apply(const struct agent_net *n);
+/* The same for an agent started as a service, while udev may still be
+ * adding the NIC: waits for it at most wait_ms. */
+void agent_net_apply_when_present(const struct agent_net *n, unsigned wait_ms);
 
 /* Whether the job's host list names `self` (it then gets its address, not
  * 127.0.1.1, in /etc/hosts). */

@@ -124,12 +124,17 @@ flags=$(hx 7200 -- sh -c "grep -m1 '^flags' /proc/cpuinfo" 2>&1)
 missing=""
 for f in cx16 lahf_lm popcnt sse4_1 sse4_2 ssse3; do grep -qw "$f" <<<"$flags" || missing+=" $f"; done
 expect_eq "the guest CPU has the x86-64-v2 flags under TCG" "" "$missing"
+# doc/network.md: job J's node at position 0 is 10.<J mod 256>.0.1/16
+expect_eq "... its NIC has the job's address (configured by the agent as PID 1)" \
+	"10.$((7200 % 256)).0.1/16" "$(hx 7200 -- sh -c "ip -o -4 addr show | awk '\$2 != \"lo\" {print \$4}'" 2>&1)"
 "$ctl" -c "$conf" stop --node "$node" --job 7200 >/dev/null 2>&1
 t0=$(date +%s)
 out=$(start --job 7201 --image debian-12-systemd)
 expect_match "--init=systemd boots to the agent ($(($(date +%s) - t0)) s)" "ready in" "$out"
 expect_eq "... systemd is PID 1" "systemd" "$(hx 7201 -- cat /proc/1/comm 2>&1)"
 expect_eq "... id is the job user's" "$(id -u "$user") $user" "$(hx 7201 -- sh -c 'echo $(id -u) $(id -un)' 2>&1)"
+expect_eq "... its NIC has the job's address (configured by the agent as a service)" \
+	"10.$((7201 % 256)).0.1/16" "$(hx 7201 -- sh -c "ip -o -4 addr show | awk '\$2 != \"lo\" {print \$4}'" 2>&1)"
 "$ctl" -c "$conf" stop --node "$node" --job 7201 >/dev/null 2>&1
 
 echo "== an image without the agent"
