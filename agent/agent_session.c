@@ -201,6 +201,8 @@ static int dispatch(struct agent_session *s, struct hyp_msg *msg, hyp_error *err
 		return r;
 	if (d->scope == HYP_SCOPE_STREAM || (type == HYP_MSG_ERROR && msg->stream != 0))
 		return route(s, msg, err);
+	if (type >= HYP_MSG_TYPE_COUNT)
+		return hyp_fail(err, EPROTO, "unexpected %s frame", d->name);
 	if (!handlers[type].fn || !(handlers[type].states & BIT(s->state)) ||
 	    !(handlers[type].ports & BIT(s->kind)))
 		return refuse(s, type, err);

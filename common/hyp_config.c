@@ -18,6 +18,7 @@
 #include "hyp_cpulist.h"
 #include "hyp_hugepages.h"
 #include "hyp_ini.h"
+#include "hyp_guest_commands.h"
 #include "hyp_shares.h"
 
 /* Longest state_dir whose exec sockets ("job.<id>/exec.<i>.sock") still fit
@@ -56,6 +57,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->hugepages_default);
 	free(cfg->console_keep_dir);
 	hyp_strv_free(cfg->shares);
+	hyp_strv_free(cfg->guest_commands);
 	free(cfg->virtiofsd);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -302,6 +304,18 @@ static int set_virtiofsd(struct hyp_config *cfg, const char *key, const char *va
 	return set_string(&cfg->virtiofsd, value, err);
 }
 
+static int set_guest_commands(struct hyp_config *cfg, const char *key, const char *value,
+                              hyp_error *err)
+{
+	char **list;
+	int r = hyp_guest_commands_parse(key, value, &list, err);
+	if (r < 0)
+		return r;
+	hyp_strv_free(cfg->guest_commands);
+	cfg->guest_commands = list;
+	return 0;
+}
+
 static const struct config_key config_keys[] = {
     {"libvirt_uri", set_libvirt_uri},
     {"domain_type", set_domain_type},
@@ -321,6 +335,7 @@ static const struct config_key config_keys[] = {
     {"console_keep_files", set_keep_files},
     {"shares", set_shares},
     {"virtiofsd", set_virtiofsd},
+    {"guest_commands", set_guest_commands},
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -373,7 +388,8 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0 ||
 	    (r = set_shares(cfg, "shares", "", err)) < 0 ||
 	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
-	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
+	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0 ||
+	    (r = hyp_guest_commands_default(HYP_GUEST_COMMANDS_DIRS, &cfg->guest_commands, err)) < 0)
 		return r;
 	return 0;
 }

@@ -29,6 +29,7 @@
 #define MAX               HYP_FRAME_MAX_PAYLOAD
 #define GUEST_FIRST       0x100 /* 0x100-0x1ff: reserved for requests from the guest */
 #define GUEST_LAST        0x1ff
+#define REQUEST_MIN_SIZE  20 /* its fields with empty strings and vectors */
 
 /* ---- checks shared by the encoder and the decoder ---- */
 
@@ -135,6 +136,21 @@ static int check_exec(struct hyp_codec_ctx *c, const struct hyp_exec_request *x)
 	return check_file(c, x);
 }
 
+/* A REQUEST: the same rules as an EXEC's cwd, argv and env. */
+static int check_request(struct hyp_codec_ctx *c, const struct hyp_msg *msg, size_t data_max)
+{
+	const struct hyp_request *q = &msg->request;
+	struct hyp_exec_request x = {
+	    .cwd = q->cwd, .argv = q->argv, .argc = q->argc, .envp = q->envp, .envc = q->envc};
+	int r;
+
+	if (q->flags & ~HYP_EXEC_TTY)
+		return hyp_codec_bad(c, "unknown flags 0x%x", q->flags & ~HYP_EXEC_TTY);
+	if ((r = check_cwd(c, x.cwd)) < 0 || (r = check_argv(c, &x)) < 0)
+		return r;
+	return check_env(c, &x);
+}
+
 static int check_exit(struct hyp_codec_ctx *c, const struct hyp_exit *e)
 {
 	if (e->signaled && (e->code < 1 || e->code > SIGNO_MAX))
@@ -234,6 +250,14 @@ static const struct hyp_field error_fields[] = {
     F(HYP_F_U32, "code", error.code), HYP_FIELD_STR("message", error.message, HYP_MESSAGE_MAX),
     HYP_FIELD_END};
 static const struct hyp_field credit_fields[] = {F(HYP_F_U32, "bytes", credit), HYP_FIELD_END};
+static const struct hyp_field request_fields[] = {
+    F(HYP_F_U32, "flags", request.flags),
+    F(HYP_F_U16, "rows", request.rows),
+    F(HYP_F_U16, "cols", request.cols),
+    HYP_FIELD_STR("cwd", request.cwd, HYP_PATH_MAX - 1),
+    HYP_FIELD_VEC(HYP_F_STRV, "argv", request.argv, "argc", request.argc, HYP_EXEC_MAX_ARGS),
+    HYP_FIELD_VEC(HYP_F_STRV, "env", request.envp, "envc", request.envc, HYP_EXEC_MAX_ENV),
+    HYP_FIELD_END};
 
 /* name, sender, streams, payload min..max, counted, fields, check */
 static const struct hyp_msg_desc descs[HYP_MSG_TYPE_COUNT] = {
@@ -263,9 +287,20 @@ static const struct hyp_msg_desc descs[HYP_MSG_TYPE_COUNT] = {
                         check_credit},
 };
 
+/* Requests that start in the guest, from 0x100 (GUEST_FIRST) on. */
+static const struct hyp_msg_desc guest_descs[HYP_MSG_GUEST_END - GUEST_FIRST] = {
+    [HYP_MSG_REQUEST - GUEST_FIRST] = {"REQUEST", HYP_FROM_GUEST, HYP_SCOPE_OPENS, REQUEST_MIN_SIZE,
+                                       MAX, false, request_fields, check_request},
+};
+
 const struct hyp_msg_desc *hyp_msg_desc(uint16_t type)
 {
-	return type < HYP_MSG_TYPE_COUNT && descs[type].name ? &descs[type] : NULL;
+	if (type < HYP_MSG_TYPE_COUNT)
+		return descs[type].name ? &descs[type] : NULL;
+	if (type >= GUEST_FIRST && type < HYP_MSG_GUEST_END)
+		return guest_descs[type - GUEST_FIRST].name ? &guest_descs[type - GUEST_FIRST]
+		                                            : NULL;
+	return NULL;
 }
 
 const char *hyp_msg_type_name(uint16_t type)
@@ -352,7 +387,7 @@ static int check_header(struct hyp_codec_ctx *c, uint32_t length, uint16_t strea
 {
 	const struct hyp_msg_desc *d = hyp_msg_desc(c->type);
 
-	if (c->type >= GUEST_FIRST && c->type <= GUEST_LAST)
+	if (!d && c->type >= GUEST_FIRST && c->type <= GUEST_LAST)
 		return hyp_fail(c->err, EPROTO,
 		                "frame type %u is reserved for guest requests, not in protocol "
 		                "version %d",

@@ -59,7 +59,9 @@ enum hyp_msg_type {
 	HYP_MSG_FILE = 14,     /* host -> guest, the file of an EXEC with HYP_EXEC_FILE */
 	HYP_MSG_CREDIT = 15,   /* both ways: grows the sender's window on a stream */
 	HYP_MSG_TYPE_COUNT,
-	/* 0x100-0x1ff reserved for requests that start in the guest (srun, squeue...) */
+	/* 0x100-0x1ff: requests that start in the guest (srun, squeue...) */
+	HYP_MSG_REQUEST = 0x100, /* guest -> host: run a guest command on the host */
+	HYP_MSG_GUEST_END,
 };
 
 /* hyp_exec_request.flags */
@@ -97,6 +99,18 @@ struct hyp_exec_request {
 	uint64_t file_size; /* HYP_EXEC_FILE: bytes of FILE data that follow */
 };
 
+/* A guest command (srun, squeue...) to run on the host, on a stream the
+ * guest opens. The host runs it as the job user, from its allowlist. */
+struct hyp_request {
+	uint32_t flags; /* HYP_EXEC_TTY only */
+	uint16_t rows, cols;
+	char *cwd;
+	char **argv; /* argc >= 1, NULL-terminated */
+	uint32_t argc;
+	char **envp; /* the guest command's environment, NAME=VALUE */
+	uint32_t envc;
+};
+
 struct hyp_exit {
 	bool signaled;    /* true: `code` is the signal that killed the command */
 	bool core_dumped; /* only meaningful when signaled */
@@ -110,6 +124,7 @@ struct hyp_msg {
 		struct hyp_hello hello;       /* HELLO */
 		uint64_t nonce;               /* PING, PONG */
 		struct hyp_exec_request exec; /* EXEC (owned, freed by hyp_msg_clear) */
+		struct hyp_request request;   /* REQUEST (owned, freed by hyp_msg_clear) */
 		struct {                      /* STDIN, STDOUT, STDERR, FILE */
 			const uint8_t *data;  /* borrowed from the encoder's caller */
 			size_t len;           /* or from the decoded buffer */

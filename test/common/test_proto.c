@@ -56,6 +56,16 @@ static const struct hyp_msg samples[] = {
     {.type = HYP_MSG_FILE, .stream = 1, .data = {bytes, sizeof(bytes)}},
     {.type = HYP_MSG_CREDIT, .stream = 65535, .credit = HYP_STREAM_WINDOW},
     {.type = HYP_MSG_ERROR, .stream = 3, .error = {EACCES, "on a stream"}},
+    {.type = HYP_MSG_REQUEST,
+     .stream = 2,
+     .request = {.flags = HYP_EXEC_TTY,
+                 .rows = 24,
+                 .cols = 80,
+                 .cwd = "/home/alice",
+                 .argv = argv_full,
+                 .argc = 4,
+                 .envp = env_full,
+                 .envc = 3}},
 };
 #define N_SAMPLES (sizeof(samples) / sizeof(samples[0]))
 
@@ -119,6 +129,15 @@ static void assert_msg_eq(const struct hyp_msg *a, const struct hyp_msg *b)
 	case HYP_MSG_CREDIT:
 		cr_assert_eq(a->credit, b->credit);
 		return;
+	case HYP_MSG_REQUEST:
+		cr_assert(a->request.flags == b->request.flags &&
+		          a->request.rows == b->request.rows && a->request.cols == b->request.cols);
+		cr_assert_str_eq(a->request.cwd, b->request.cwd);
+		cr_assert_eq(a->request.argc, b->request.argc);
+		assert_strv_eq(a->request.argv, b->request.argv, a->request.argc);
+		cr_assert_eq(a->request.envc, b->request.envc);
+		assert_strv_eq(a->request.envp, b->request.envp, a->request.envc);
+		return;
 	case HYP_MSG_WINCH:
 		cr_assert(a->winsize.rows == b->winsize.rows && a->winsize.cols == b->winsize.cols);
 		return;
@@ -180,7 +199,8 @@ Test(proto, every_type_has_a_name)
 		cr_assert_str_neq(hyp_msg_type_name(t), "unknown");
 	cr_assert_str_eq(hyp_msg_type_name(HYP_MSG_EXEC), "EXEC");
 	cr_assert_str_eq(hyp_msg_type_name(0), "unknown");
-	cr_assert_str_eq(hyp_msg_type_name(0x100), "unknown");
+	cr_assert_str_eq(hyp_msg_type_name(0x100), "REQUEST");
+	cr_assert_str_eq(hyp_msg_type_name(0x101), "unknown");
 }
 
 Test(proto, truncated_at_every_offset_needs_more)
@@ -310,6 +330,12 @@ Test(proto, senders_and_streams)
 	cr_assert(strstr(err.msg, "which the guest opens"), "%s", err.msg);
 	struct hyp_msg pong = {.type = HYP_MSG_PONG};
 	cr_assert_eq(hyp_msg_check_sender(&pong, HYP_SIDE_HOST, &err), -EPROTO);
+	struct hyp_msg req = {.type = HYP_MSG_REQUEST, .stream = 2};
+	cr_assert_eq(hyp_msg_check_sender(&req, HYP_SIDE_GUEST, &err), 0);
+	cr_assert_eq(hyp_msg_check_sender(&req, HYP_SIDE_HOST, &err), -EPROTO);
+	req.stream = 1;
+	cr_assert_eq(hyp_msg_check_sender(&req, HYP_SIDE_GUEST, &err), -EPROTO);
+	cr_assert(strstr(err.msg, "which the host opens"), "%s", err.msg);
 	for (uint16_t t = HYP_MSG_HELLO; t < HYP_MSG_TYPE_COUNT; t++) {
 		const struct hyp_msg_desc *d = hyp_msg_desc(t);
 		cr_assert(d && d->name && d->min_size <= d->max_size, "type %u", t);
@@ -477,7 +503,8 @@ Test(proto_bad, header)
 	expect_header_bad(0, 0, 0, "unknown frame type 0");
 	expect_header_bad(0, 99, 0, "unknown frame type 99");
 	expect_header_bad(0, 0xffff, 0, "unknown frame type 65535");
-	expect_header_bad(0, 0x100, 0, "frame type 256 is reserved for guest requests");
+	expect_header_bad(0, 0x101, 0, "frame type 257 is reserved for guest requests");
+	expect_header_bad(10, HYP_MSG_REQUEST, 2, "frame type 256 (REQUEST): payload is 10 bytes");
 	expect_header_bad(8, HYP_MSG_PING, 0x8000,
 	                  "frame type 2 (PING): stream 32768 (a session message is on stream 0)");
 	expect_header_bad(8, HYP_MSG_HELLO, 1, "frame type 1 (HELLO): stream 1");

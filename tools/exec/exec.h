@@ -40,7 +40,8 @@ struct exec_opts {
 	unsigned ping;      /* round trips; 0: run the command */
 	bool script;        /* argv[0] is a host file whose content runs in the guest */
 	bool help, version;
-	char **argv; /* the command, borrowed from main's argv */
+	char **guest_commands; /* what the guest may run here (owned; hyp_guest_commands.h) */
+	char **argv;           /* the command, borrowed from main's argv */
 	int argc;
 };
 

@@ -17,15 +17,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include "exec.h"
+#include "exec_guest.h"
 #include "hyp_cleanup.h"
 
-enum { P_STDIN, P_SOCK, P_STDOUT, P_STDERR, P_SIGNAL, P_COUNT };
+enum {
+	P_STDIN,
+	P_SOCK,
+	P_STDOUT,
+	P_STDERR,
+	P_SIGNAL,
+	P_GUEST,
+	P_COUNT = P_GUEST + EXEC_GUEST_POLLS
+};
 
 struct relay {
 	struct exec_session *s;
 	struct hyp_chan *chan;
 	struct exec_stream st;
+	struct exec_guest guest; /* the commands the guest runs here */
 	int sfd;
 	bool recv_broken; /* reading from the socket failed */
 };
@@ -33,8 +45,16 @@ struct relay {
 static int on_signals(struct relay *rl, hyp_error *err)
 {
 	int signo, r = 0;
-	while (r >= 0 && (signo = exec_signals_read(rl->sfd)) > 0)
-		r = exec_stream_signal(&rl->st, signo, err);
+	while (r >= 0 && (signo = exec_signals_read(rl->sfd)) > 0) {
+		if (signo != SIGCHLD) {
+			r = exec_stream_signal(&rl->st, signo, err);
+			continue;
+		}
+		int wstatus;
+		pid_t pid;
+		while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0)
+			exec_guest_reaped(&rl->guest, pid, wstatus);
+	}
 	return r;
 }
 
@@ -43,6 +63,10 @@ static int route(struct relay *rl, struct hyp_msg *msg, hyp_error *err)
 	int r = hyp_msg_check_sender(msg, HYP_SIDE_GUEST, err);
 	if (r < 0)
 		return r;
+	if (msg->type == HYP_MSG_REQUEST)
+		return exec_guest_request(&rl->guest, msg, err);
+	if (msg->stream && hyp_stream_opener(msg->stream) == HYP_SIDE_GUEST)
+		return exec_guest_frame(&rl->guest, msg, err);
 	/* an ERROR on stream 0 ends the session: shown as the stream's */
 	if (msg->stream == rl->st.id || (msg->type == HYP_MSG_ERROR && msg->stream == 0))
 		return exec_stream_frame(&rl->st, msg, err);
@@ -80,6 +104,7 @@ static void set_polls(const struct relay *rl, struct pollfd *p)
 		p[P_STDOUT + i] =
 		    (struct pollfd){exec_out_pending(&st->out[i]) ? st->out[i].fd : -1, POLLOUT, 0};
 	p[P_SIGNAL] = (struct pollfd){rl->sfd, POLLIN, 0};
+	exec_guest_polls(&rl->guest, &p[P_GUEST]);
 }
 
 /* Socket I/O. A failure to send is not the end yet: the EXIT may be on its
@@ -98,10 +123,11 @@ static int poll_once(struct relay *rl, hyp_error *err)
 {
 	struct pollfd p[P_COUNT];
 	set_polls(rl, p);
-	int timeout = -1;
+	int timeout = exec_guest_timeout(&rl->guest);
 	if (rl->st.got_error) {
 		long long left = rl->st.error_deadline_ms - hyp_now_ms();
-		timeout = left > 0 ? (int)left : 0;
+		if (timeout < 0 || left < timeout)
+			timeout = left > 0 ? (int)left : 0;
 	}
 	if (poll(p, P_COUNT, timeout) < 0)
 		return errno == EINTR ? 0 : hyp_fail_errno(err, "poll");
@@ -115,6 +141,8 @@ static int poll_once(struct relay *rl, hyp_error *err)
 		socket_io(rl, p[P_SOCK].revents);
 	if (r >= 0 && p[P_STDIN].revents)
 		r = exec_stream_read_stdin(&rl->st, err);
+	if (r >= 0)
+		r = exec_guest_io(&rl->guest, &p[P_GUEST], err);
 	return r;
 }
 
@@ -146,6 +174,8 @@ static int step(struct relay *rl, struct hyp_exit *ret_exit, hyp_error *err)
 	int r = take_frames(rl, err);
 	if (r >= 0)
 		r = exec_stream_step(&rl->st, err);
+	if (r >= 0)
+		r = exec_guest_step(&rl->guest, err);
 	if (r < 0)
 		return r;
 	/* An ERROR about a command that could not start comes before the
@@ -166,11 +196,13 @@ int exec_relay(struct exec_session *s, int sfd, struct exec_out out[2], struct h
 {
 	struct relay rl = {.s = s, .chan = &s->chan, .sfd = sfd};
 	exec_stream_init(&rl.st, s, out);
+	exec_guest_init(&rl.guest, &s->chan, s->o->guest_commands, rl.st.chunk);
 	/* stdin closed or not readable: the command sees its end at once
 	 * (after --script's file) */
 	rl.st.eof_later = !stdin_readable();
 	int r;
 	while ((r = step(&rl, ret_exit, err)) == 0)
 		;
+	exec_guest_close(&rl.guest); /* none outlives the session */
 	return r < 0 ? r : 0;
 }
