@@ -45,7 +45,13 @@
 #define EXEC_PORT   BIT(AGENT_PORT_EXEC)
 #define CTL_PORT    BIT(AGENT_PORT_CTL)
 
-enum { P_PORT, P_SIG, P_STREAM, P_COUNT = P_STREAM + AGENT_STREAM_POLLS };
+enum {
+	P_PORT,
+	P_SIG,
+	P_STREAM,
+	P_GUEST = P_STREAM + AGENT_STREAM_POLLS,
+	P_COUNT = P_GUEST + AGENT_GUEST_POLLS
+};
 
 typedef int (*handler_fn)(struct agent_session *s, struct hyp_msg *msg, hyp_error *err);
 
@@ -90,6 +96,7 @@ static void session_reset(struct agent_session *s)
 	if (s->has_stream)
 		agent_stream_close(&s->stream);
 	s->has_stream = false;
+	agent_guest_close(&s->guest);
 	hyp_buf_consume(&s->chan.out, hyp_buf_pending(&s->chan.out));
 	s->chunk = HYP_DATA_CHUNK;
 	s->state = SESSION_HELLO;
@@ -123,6 +130,13 @@ static int on_ping(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 
 static int on_exec(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
+	hyp_error why = {0};
+
+	/* without it, the command runs all the same: its guest commands fail */
+	if (agent_guest_open(&s->guest, &msg->exec, s->cfg, &why) < 0) {
+		agent_log("guest commands for this session: %s", why.msg);
+		agent_guest_close(&s->guest);
+	}
 	s->has_stream = true;
 	s->state = SESSION_STREAM;
 	return agent_stream_open(&s->stream, msg, s->cfg, &s->chan, s->chunk, err);
@@ -182,6 +196,8 @@ static int route(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 
 	if (s->kind == AGENT_PORT_CTL)
 		return hyp_fail(err, EPERM, "%s is not allowed on the control port", name);
+	if (hyp_stream_opener(msg->stream) == HYP_SIDE_GUEST)
+		return agent_guest_frame(&s->guest, msg, err);
 	if (!s->has_stream)
 		return hyp_fail(err, EPROTO, "%s frame before EXEC (stream %u is not open)", name,
 		                msg->stream);
@@ -292,6 +308,7 @@ static void set_polls(const struct agent_session *s, struct pollfd *p)
 		p[P_STREAM + i] = (struct pollfd){-1, 0, 0};
 	if (s->has_stream)
 		agent_stream_polls(&s->stream, &p[P_STREAM]);
+	agent_guest_polls(&s->guest, &p[P_GUEST]);
 }
 
 static void poll_once(struct agent_session *s)
@@ -314,7 +331,8 @@ static void poll_once(struct agent_session *s)
 		s->end = SESSION_HOST_GONE;
 	if (s->end != SESSION_ACTIVE || s->state != SESSION_STREAM)
 		return;
-	if (agent_stream_io(&s->stream, &p[P_STREAM], &err) < 0)
+	if (agent_stream_io(&s->stream, &p[P_STREAM], &err) < 0 ||
+	    agent_guest_io(&s->guest, &p[P_GUEST], &err) < 0)
 		session_fail(s, &err);
 }
 
@@ -325,6 +343,7 @@ static void stream_step(struct agent_session *s)
 
 	if (s->state != SESSION_STREAM)
 		return;
+	agent_guest_step(&s->guest);
 	if (agent_stream_step(&s->stream, &err) < 0)
 		session_fail(s, &err);
 	else if (s->stream.state == STREAM_DONE)
@@ -360,6 +379,7 @@ enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, in
 	                          .end = SESSION_ACTIVE};
 
 	hyp_chan_init(&s.chan, fd);
+	agent_guest_init(&s.guest, &s.chan);
 	for (;;) {
 		serve_loop(&s);
 		if (s.end != SESSION_ENDED)
@@ -368,6 +388,7 @@ enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, in
 	}
 	if (s.has_stream)
 		agent_stream_close(&s.stream);
+	agent_guest_close(&s.guest);
 	hyp_chan_free(&s.chan);
 	return s.end;
 }

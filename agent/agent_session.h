@@ -131,6 +131,34 @@ int agent_stream_timeout(const struct agent_stream *st); /* for poll(): ms, or -
 /* Queue a frame on the stream (ERROR text from err for HYP_MSG_ERROR). */
 int agent_stream_queue(struct agent_stream *st, struct hyp_msg *msg, hyp_error *err);
 
+/* agent_guest.c: the session's guest commands (srun... in the guest), relayed
+ * to the host on streams the guest opens */
+#define AGENT_GUEST_MAX   8
+#define AGENT_GUEST_POLLS (1 + AGENT_GUEST_MAX)
+struct agent_guest_conn {
+	int fd; /* the thin command's connection; -1 */
+	struct hyp_chan chan;
+	uint16_t id; /* its stream to the host; 0: none yet (or ended) */
+	bool ended;  /* its EXIT is on its way to it */
+};
+struct agent_guest {
+	int listen_fd; /* -1 when the session has none */
+	char path[108];
+	uint16_t next_id;
+	struct hyp_chan *host;
+	struct agent_guest_conn c[AGENT_GUEST_MAX];
+};
+void agent_guest_init(struct agent_guest *g, struct hyp_chan *host);
+/* Listen, as req's user, and name the socket in req's environment. */
+int agent_guest_open(struct agent_guest *g, struct hyp_exec_request *req,
+                     const struct agent_config *cfg, hyp_error *err);
+void agent_guest_close(struct agent_guest *g);
+void agent_guest_polls(const struct agent_guest *g, struct pollfd p[AGENT_GUEST_POLLS]);
+int agent_guest_io(struct agent_guest *g, const struct pollfd p[AGENT_GUEST_POLLS], hyp_error *err);
+/* A frame from the host on a stream the guest opened. */
+int agent_guest_frame(struct agent_guest *g, struct hyp_msg *msg, hyp_error *err);
+void agent_guest_step(struct agent_guest *g);
+
 /* The session's states: HELLO -> READY -> (stream) -> DONE -> HELLO */
 enum agent_session_state { SESSION_HELLO, SESSION_READY, SESSION_STREAM, SESSION_DONE };
 
@@ -149,6 +177,7 @@ struct agent_session {
 	uint32_t version;           /* negotiated at HELLO */
 	struct agent_stream stream; /* valid in SESSION_STREAM and after, until reset */
 	bool has_stream;
+	struct agent_guest guest; /* the guest commands of the stream's command */
 };
 
 /* agent_session.c: serve the sessions of one connection (owns the loop) */

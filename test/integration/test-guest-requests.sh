@@ -123,4 +123,53 @@ done_guest
 sleep 0.5
 expect_eq "no guest command outlives its session" 0 "$(pgrep -fc '^/bin/sleep 5$|^sleep 5$' || true)"
 
+echo "== through the real agent: thin commands in the guest (agent --listen, no VM)"
+agent="$build/agent/hyperion-agent"
+job2=7461
+jd2="$state/$node/job.$job2"
+mkdir -p "$jd2" "$tmp/guestbin" "$tmp/host"
+install -m 600 /dev/null "$jd2/exec.0.lock"
+# the host's "srun": what it got, or cat/exit/sleep
+cat >"$tmp/host/srun" <<'SH'
+#!/bin/sh
+case $1 in
+cat) exec cat ;;
+exit) exit "$2" ;;
+sleep) exec sleep "$2" ;;
+esac
+echo "args=$*"
+echo "job=$SLURM_JOB_ID cwd=$(pwd) guest=$FROM_GUEST"
+SH
+chmod 755 "$tmp/host/srun"
+printf 'state_dir = %s\nguest_commands = %s\n' "$state" "$tmp/host/srun" >"$tmp/conf2"
+for c in srun squeue; do ln -s "$agent" "$tmp/guestbin/$c"; done
+"$agent" --listen "$jd2/exec.0.sock" 2>"$tmp/agent2.log" &
+agent2=$!
+for _ in $(seq 1 100); do [ -S "$jd2/exec.0.sock" ] && break; sleep 0.05; done
+# in_guest SCRIPT: sh -c SCRIPT in the "guest", the thin commands on its PATH
+in_guest() {
+	SLURM_JOB_ID=$job2 timeout -s KILL 60 "$exec_tool" --config "$tmp/conf2" --timeout 10 -C "$tmp" \
+		-- sh -c "PATH=$tmp/guestbin:\$PATH; $1"
+}
+out=$(in_guest "FROM_GUEST=yes srun a 'b c'; echo rc=\$?" </dev/null 2>&1)
+expect_match "srun in the guest runs the host's srun with its argv" "args=a b c" "$out"
+expect_match "... with the task's Slurm environment, the guest's variables, the same cwd" \
+	"job=$job2 cwd=$tmp guest=yes" "$out"
+expect_match "... and its exit status (0)" "rc=0" "$out"
+expect_match "a non-zero exit status comes back" "rc=3" "$(in_guest 'srun exit 3; echo rc=$?' </dev/null 2>&1)"
+head -c 5000000 /dev/urandom >"$tmp/in5"
+expect_eq "5 MB through srun cat in the guest come back intact" \
+	"$(sha256sum <"$tmp/in5" | cut -d' ' -f1)" \
+	"$(in_guest 'srun cat | sha256sum | cut -d" " -f1' <"$tmp/in5" 2>&1)"
+out=$(in_guest 'squeue; echo rc=$?' </dev/null 2>&1)
+expect_match "a command outside guest_commands is refused in the guest, exit 126" "rc=126" "$out"
+expect_match "... with a clear message" "squeue: 'squeue' is not a command this host runs" "$out"
+out=$(in_guest "srun sleep $marker & p=\$!; sleep 1; kill -INT \$p; wait \$p; echo rc=\$?" </dev/null 2>&1)
+expect_match "SIGINT to the in-guest srun ends the host command; srun dies of SIGINT" "rc=130" "$out"
+expect_eq "... and nothing of it is left" 0 "$(left)"
+out=$(env -u HYPERION_SESSION "$tmp/guestbin/srun" x 2>&1; echo "rc=$?")
+expect_match "outside a session, a clear message" "srun: not in a Hyperion job's VM session" "$out"
+kill "$agent2" 2>/dev/null
+wait "$agent2" 2>/dev/null
+
 summary
