@@ -60,11 +60,17 @@ static struct exec_guest_cmd *find(struct exec_guest *g, uint16_t id)
 }
 
 /* The guest's variables, but the task's own Slurm environment, the
- * dynamic loader's and PATH stay the host's. */
+ * dynamic loader's, PATH and Hyperion's stay the host's. */
 static bool guest_may_set(const char *e)
 {
 	return strncmp(e, "SLURM_", 6) && strncmp(e, "LD_", 3) && strncmp(e, "PATH=", 5) &&
-	       strncmp(e, "MUNGE", 5);
+	       strncmp(e, "MUNGE", 5) && strncmp(e, "HYPERION_", 9);
+}
+
+/* This task's own Hyperion variables (HYPERION_TASK_*) are not the command's. */
+static bool host_passes(const char *e)
+{
+	return strncmp(e, "LD_", 3) && strncmp(e, "HYPERION_", 9);
 }
 
 static char **child_env(const struct hyp_request *q)
@@ -84,7 +90,7 @@ static char **child_env(const struct hyp_request *q)
 		bool overridden = false;
 		for (size_t j = 0; j < k && !overridden; j++)
 			overridden = !strncmp(env[j], environ[i], len + 1);
-		if (!overridden && !(environ[i][0] == 'L' && !strncmp(environ[i], "LD_", 3)))
+		if (!overridden && host_passes(environ[i]))
 			env[k++] = environ[i];
 	}
 	return env;
