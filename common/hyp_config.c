@@ -388,10 +388,9 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = set_string(&cfg->hugepages_default, "none", err)) < 0 ||
 	    (r = set_shares(cfg, "shares", "", err)) < 0 ||
 	    (r = set_string(&cfg->virtiofsd, "/usr/lib/qemu/virtiofsd", err)) < 0 ||
-	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0 ||
-	    (r = hyp_guest_commands_default(HYP_GUEST_COMMANDS_DIRS, &cfg->guest_commands, err)) < 0)
+	    (r = set_string(&cfg->console_keep_dir, "/var/log/hyperion/consoles", err)) < 0)
 		return r;
-	return 0;
+	return hyp_guest_commands_default(HYP_GUEST_COMMANDS_DIRS, &cfg->guest_commands, err);
 }
 
 /* The default page size must be one users may have. */
