@@ -105,6 +105,7 @@ out=$(as_user sbatch --parsable --wait --vm-image=default -n 2 -o "$work/out-%j.
 jid=${out%%;*}
 text=$(cat "$work/out-$jid.txt" 2>/dev/null)
 echo "     (the batch job took $(($(date +%s) - t0)) s)"
+sed 's/^/     | /' <<<"$text" # what the script printed, for a failure's reader
 boot=$(sed -n 's/^boot=//p' <<<"$text")
 expect_eq "srun is the thin guest command" "/usr/bin/srun" "$(sed -n 's/^which=//p' <<<"$text")"
 expect_eq "srun -n 2 boot_id: the script's own, twice (the tasks ran in the same VM)" \
@@ -132,21 +133,38 @@ expect_eq "the job itself ends well" "0:0" "$(job_field "$jid" ExitCode)"
 [ -n "$text" ] || cat "$work"/out-*.txt 2>/dev/null
 
 echo "== cost of srun true issued in the guest, against srun true issued on the host, same allocation"
-# 5 each; the in-guest ones run inside a step (--overlap), whose own start
-# is measured apart and taken off.
-cost=$(as_user salloc --vm-image=default -n 1 sh -c '
-	ns() { date +%s%N; }
-	t0=$(ns); for i in 1 2 3 4 5; do srun --overlap true; done; t1=$(ns)
-	srun --overlap true; t2=$(ns)
-	srun --overlap sh -c "srun --overlap true; srun --overlap true; srun --overlap true; srun --overlap true; srun --overlap true"
-	t3=$(ns)
-	echo "host=$(((t1 - t0) / 5000000)) guest=$(((t3 - t2 - (t1 - t0) / 5) / 5000000))"' 2>/dev/null)
-host_ms=$(sed -n 's/.*host=\([0-9]*\).*/\1/p' <<<"$cost")
-guest_ms=$(sed -n 's/.*guest=\([0-9]*\).*/\1/p' <<<"$cost")
-if [ -n "$host_ms" ] && [ -n "$guest_ms" ] && [ "$host_ms" -gt 0 ]; then
-	pass "srun true: $host_ms ms from the host, $guest_ms ms from the guest ($(awk -v a="$guest_ms" -v b="$host_ms" 'BEGIN { printf "%.2f", a / b }')x; target 1.3x)"
+# 5 each, timed where they are issued: the host's clock for the host's, the
+# guest's /proc/uptime (10 ms) for the guest's, from a step of the allocation.
+cat >"$work/cost-guest.sh" <<'SH'
+#!/bin/sh
+a=$(cut -d' ' -f1 /proc/uptime)
+for i in 1 2 3 4 5; do srun --overlap true; echo "rc=$?"; done
+b=$(cut -d' ' -f1 /proc/uptime)
+echo "$a $b" | awk '{ printf "guest=%d\n", ($2 - $1) * 200 }'
+SH
+cat >"$work/cost-host.sh" <<SH
+#!/bin/sh
+t0=\$(date +%s%N)
+for i in 1 2 3 4 5; do srun --overlap true; done
+t1=\$(date +%s%N)
+echo "host=\$(((t1 - t0) / 5000000))"
+t2=\$(date +%s%N)
+srun --overlap sh -c "\$(cat $work/cost-guest.sh)"
+t3=\$(date +%s%N)
+echo "step=\$(((t3 - t2) / 1000000))"
+SH
+chmod 755 "$work/cost-guest.sh" "$work/cost-host.sh"
+# From / (not shared: the guest runs it in its own /): an allocation's
+# virtiofsd was seen gone after its first srun steps (an open problem of the
+# shares, not of this test), and nothing here needs the share.
+cost=$(cd / && runuser -u "$user" -- salloc --vm-image=default -n 1 "$work/cost-host.sh" 2>"$tmp/cost.err")
+host_ms=$(sed -n 's/^host=\([0-9]*\)$/\1/p' <<<"$cost")
+guest_ms=$(sed -n 's/^guest=\([0-9]*\)$/\1/p' <<<"$cost")
+step_ms=$(sed -n 's/^step=\([0-9]*\)$/\1/p' <<<"$cost")
+if [ -n "$host_ms" ] && [ -n "$guest_ms" ] && [ "$host_ms" -gt 0 ] && [ "$(grep -c '^rc=0$' <<<"$cost")" = 5 ]; then
+	pass "srun true: $host_ms ms issued on the host, $guest_ms ms issued in the guest by its clock ($(awk -v a="$guest_ms" -v b="$host_ms" 'BEGIN { printf "%.2f", a / b }')x; target 1.3x); the step of 5 took $step_ms ms by the host's"
 else
-	fail "srun true measured from the host and the guest" "$cost"
+	fail "srun true measured from the host and the guest" "$cost $(head -c 600 "$tmp/cost.err")"
 fi
 
 summary
