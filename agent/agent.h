@@ -15,7 +15,8 @@
 
 #define AGENT_PREFIX         "hyperion-agent: "
 #define AGENT_SYSFS_PORTS    "/sys/class/virtio-ports"
-#define AGENT_EXIT_PORT_GONE 3 /* a port process whose device disappeared */
+#define AGENT_EXIT_PORT_GONE 3                  /* a port process whose device disappeared */
+#define AGENT_SESSION_ENV    "HYPERION_SESSION" /* a command's session socket */
 
 enum agent_port_kind { AGENT_PORT_EXEC, AGENT_PORT_CTL };
 
@@ -31,6 +32,10 @@ struct agent_config {
 	/* the boot configuration (agent_bootcfg.h), NULL when there is none */
 	const struct agent_bootcfg *boot;
 };
+
+/* agent_guestcmd.c: srun, squeue... in the guest (links to the agent) */
+bool agent_guestcmd_is(const char *argv0);
+int agent_guestcmd_main(int argc, char **argv);
 
 /* agent_util.c */
 void agent_log(const char *fmt, ...) HYP_PRINTF(1, 2);

@@ -75,6 +75,9 @@ int main(int argc, char **argv)
 	hyp_error err = {0};
 	int status = 0;
 
+	if (getpid() != 1 && argc > 0 && agent_guestcmd_is(argv[0]))
+		return agent_guestcmd_main(argc, argv);
+
 	/* as init, the arguments are whatever the kernel did not recognise */
 	if (!cfg.pid1 && parse_options(argc, argv, &cfg, &status) < 0)
 		return status;

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The protocol state machine of the sessions on one connection
- * (doc/protocol.md):
+ * The sessions on one connection (doc/protocol.md): the session's state
+ * machine and the poll loop it owns.
  *
- *	HELLO --HELLO--> READY --EXEC--> RUNNING --EXIT sent--> DONE --> HELLO
+ *	HELLO --HELLO--> READY --EXEC--> STREAM --EXIT sent--> DONE --> HELLO
  *	                   |  PING -> PONG, any time after HELLO
  *	                   +--POWEROFF (control port)
  *
- * Frames are dispatched through a table: message type -> handler, with the
- * states and the ports where it is allowed. Anything else, and anything
- * malformed, is answered with ERROR and ends the session (the command, if
- * one runs, is killed).
+ * Session frames (stream 0) are dispatched through a table: message type ->
+ * handler, with the states and the ports where it is allowed. The EXEC opens
+ * the session's stream (agent_stream.c), and the frames on that stream, the
+ * command's fds and its SIGCHLD are routed to it. Anything else, and
+ * anything malformed, is answered with ERROR and ends the session (the
+ * command, if one runs, is killed).
+ *
+ * A receiver reads the channel at all times: what a stream may make us hold
+ * is bounded by its window, so a command that does not read its stdin
+ * never holds back a SIGNAL.
  *
  * A virtio-serial port does not tell its guest reliably that the host
  * disconnected: a disconnection followed at once by a new connection may
@@ -21,72 +27,77 @@
  * a session starts a new one, as a new host would.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_session.h"
 
-#define BIT(n) (1u << (n))
-#define ANY_STATE                                                                                  \
-	(BIT(SESSION_HELLO) | BIT(SESSION_READY) | BIT(SESSION_FILE) | BIT(SESSION_RUNNING))
-#define AFTER_HELLO (BIT(SESSION_READY) | BIT(SESSION_FILE) | BIT(SESSION_RUNNING))
-#define AFTER_EXEC  (BIT(SESSION_FILE) | BIT(SESSION_RUNNING))
+#define BIT(n)      (1u << (n))
+#define ANY_STATE   (BIT(SESSION_HELLO) | BIT(SESSION_READY) | BIT(SESSION_STREAM))
+#define AFTER_HELLO (BIT(SESSION_READY) | BIT(SESSION_STREAM))
 #define ANY_PORT    (BIT(AGENT_PORT_EXEC) | BIT(AGENT_PORT_CTL))
 #define EXEC_PORT   BIT(AGENT_PORT_EXEC)
 #define CTL_PORT    BIT(AGENT_PORT_CTL)
 
+enum {
+	P_PORT,
+	P_SIG,
+	P_STREAM,
+	P_GUEST = P_STREAM + AGENT_STREAM_POLLS,
+	P_COUNT = P_GUEST + AGENT_GUEST_POLLS
+};
+
 typedef int (*handler_fn)(struct agent_session *s, struct hyp_msg *msg, hyp_error *err);
 
-void agent_session_queue(struct agent_session *s, const struct hyp_msg *msg)
+/* A queue that fails means the host has not read for a long time (and
+ * floods PINGs): it is treated as gone, and what it sends next waits for a
+ * HELLO. */
+static void queue(struct agent_session *s, struct hyp_msg *msg)
 {
 	hyp_error err = {0};
 
-	/* only a host that never reads (and floods PINGs) gets here: it is
-	 * treated as gone, and what it sends next waits for a HELLO */
 	if (hyp_chan_queue(&s->chan, msg, &err) < 0) {
 		agent_log("%s", err.msg);
-		agent_cmd_kill(&s->cmd);
 		s->state = SESSION_DONE;
 		s->end = SESSION_HOST_GONE;
 	}
 }
 
-void agent_session_error(struct agent_session *s, const hyp_error *err)
+/* Kill the command, send ERROR (stream 0) unless the session is over, end it. */
+static void session_fail(struct agent_session *s, const hyp_error *err)
 {
 	struct hyp_msg msg = {.type = HYP_MSG_ERROR};
 	char text[HYP_MESSAGE_MAX + 1];
 
-	snprintf(text, sizeof(text), "%s", err->msg);
-	msg.error.code = err->code > 0 && err->code < 4096 ? (uint32_t)err->code : EPROTO;
-	msg.error.message = text;
-	agent_session_queue(s, &msg);
-}
-
-void agent_session_fail(struct agent_session *s, const hyp_error *err)
-{
-	agent_cmd_kill(&s->cmd);
-	if (s->state != SESSION_DONE)
-		agent_session_error(s, err);
+	if (err->code == ENOBUFS) { /* the channel's hard cap: see queue() */
+		agent_log("%s", err->msg);
+		s->end = SESSION_HOST_GONE;
+	}
+	if (s->has_stream)
+		agent_stream_close(&s->stream);
+	if (s->state != SESSION_DONE && s->end == SESSION_ACTIVE) {
+		snprintf(text, sizeof(text), "%s", err->msg);
+		msg.error.code = err->code > 0 && err->code < 4096 ? (uint32_t)err->code : EPROTO;
+		msg.error.message = text;
+		queue(s, &msg);
+	}
 	s->state = SESSION_DONE;
 }
 
 /* Back to the start: the command killed, its state and unsent output gone. */
 static void session_reset(struct agent_session *s)
 {
-	agent_cmd_kill(&s->cmd);
-	agent_cmd_close(&s->cmd);
-	agent_file_remove(&s->file, &s->exec.exec, s->cfg);
-	hyp_msg_clear(&s->exec);
-	s->exec.type = 0;
-	s->early_signals = 0;
-	hyp_buf_free(&s->input);
+	if (s->has_stream)
+		agent_stream_close(&s->stream);
+	s->has_stream = false;
+	agent_guest_close(&s->guest);
 	hyp_buf_consume(&s->chan.out, hyp_buf_pending(&s->chan.out));
-	s->input_eof = s->exited = false;
 	s->chunk = HYP_DATA_CHUNK;
 	s->state = SESSION_HELLO;
 	s->end = SESSION_ACTIVE;
@@ -94,14 +105,13 @@ static void session_reset(struct agent_session *s)
 
 static int on_hello(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
-	struct hyp_msg ours = {.type = HYP_MSG_HELLO,
-	                       .hello = {HYP_PROTO_VERSION, HYP_FRAME_MAX_PAYLOAD}};
+	struct hyp_msg ours = hyp_hello_ours();
 
 	if (s->state != SESSION_HELLO) /* a new host, whose connection we missed */
 		session_reset(s);
 	/* answered whatever the host's version, so it can name both in its error */
-	agent_session_queue(s, &ours);
-	int r = hyp_hello_check(&msg->hello, err);
+	queue(s, &ours);
+	int r = hyp_hello_check(&msg->hello, &s->version, err);
 	if (r < 0)
 		return hyp_error_prefix(err, "the host's HELLO");
 	s->chunk =
@@ -114,103 +124,29 @@ static int on_ping(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
 	struct hyp_msg pong = {.type = HYP_MSG_PONG, .nonce = msg->nonce};
 
-	agent_session_queue(s, &pong);
-	return 0;
-}
-
-/* The command could not start: ERROR, then EXIT 126 as a shell would. */
-static int not_started(struct agent_session *s, const hyp_error *err)
-{
-	struct hyp_msg exit = {.type = HYP_MSG_EXIT, .exit = {.code = 126}};
-
-	agent_session_fail(s, err);
-	agent_session_queue(s, &exit);
-	return 0;
-}
-
-/* The file is all there: it runs, and gets the signals sent meanwhile. */
-static int file_complete(struct agent_session *s, hyp_error *err)
-{
-	if (agent_file_finish(&s->file, &s->exec.exec, err) < 0)
-		return not_started(s, err);
-	agent_relay_start(s);
-	for (int signo = 1; signo <= 64 && s->state == SESSION_RUNNING; signo++)
-		if (s->early_signals & (1ULL << (signo - 1)))
-			agent_cmd_signal(&s->cmd, signo);
-	s->early_signals = 0;
+	queue(s, &pong);
 	return 0;
 }
 
 static int on_exec(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
-	s->exec = *msg; /* the request is the session's now */
-	msg->type = 0;
-	if (!(s->exec.exec.flags & HYP_EXEC_FILE)) {
-		agent_relay_start(s);
-		return 0;
+	hyp_error why = {0};
+
+	/* without it, the command runs all the same: its guest commands fail */
+	if (agent_guest_open(&s->guest, &msg->exec, s->cfg, &why) < 0) {
+		agent_log("guest commands for this session: %s", why.msg);
+		agent_guest_close(&s->guest);
 	}
-	if (agent_file_open(&s->file, &s->exec.exec, s->cfg, err) < 0)
-		return not_started(s, err);
-	s->state = SESSION_FILE;
-	return s->file.left ? 0 : file_complete(s, err);
-}
-
-static int on_file(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
-{
-	int r = agent_file_write(&s->file, msg->data.data, msg->data.len, err);
-	if (r < 0)
-		return r;
-	return s->file.left ? 0 : file_complete(s, err);
-}
-
-static int on_stdin(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
-{
-	if (s->input_eof)
-		return hyp_fail(err, EPROTO, "STDIN frame after STDIN_EOF");
-	if (s->cmd.in_fd < 0) /* the command closed its stdin or exited: dropped */
-		return 0;
-	return hyp_buf_append(&s->input, msg->data.data, msg->data.len, err);
-}
-
-static int on_stdin_eof(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
-{
-	struct termios t;
-
-	if (s->input_eof)
-		return hyp_fail(err, EPROTO, "a second STDIN_EOF frame");
-	s->input_eof = true;
-	/* on a terminal, end of input is the EOF character, after what is pending */
-	if (s->cmd.tty && s->cmd.in_fd >= 0) {
-		char eof = tcgetattr(s->cmd.master, &t) == 0 ? (char)t.c_cc[VEOF] : '\004';
-		return hyp_buf_append(&s->input, &eof, 1, err);
-	}
-	return 0;
-}
-
-static int on_signal(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
-{
-	if (s->state == SESSION_FILE)
-		s->early_signals |= 1ULL << (msg->signo - 1);
-	agent_cmd_signal(&s->cmd, (int)msg->signo);
-	return 0;
-}
-
-static int on_winch(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
-{
-	struct winsize ws = {.ws_row = msg->winsize.rows, .ws_col = msg->winsize.cols};
-
-	s->exec.exec.rows = msg->winsize.rows; /* for a pty not open yet */
-	s->exec.exec.cols = msg->winsize.cols;
-
-	if (s->cmd.master >= 0) /* ignored outside TTY mode */
-		ioctl(s->cmd.master, TIOCSWINSZ, &ws);
-	return 0;
+	s->has_stream = true;
+	s->state = SESSION_STREAM;
+	return agent_stream_open(&s->stream, msg, s->cfg, &s->chan, s->chunk, err);
 }
 
 /* The host gave up: nothing to answer, the session is over. */
 static int on_error(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
-	agent_cmd_kill(&s->cmd);
+	if (s->has_stream)
+		agent_stream_close(&s->stream);
 	s->state = SESSION_DONE;
 	return 0;
 }
@@ -230,59 +166,63 @@ static const struct handler {
 	handler_fn fn;
 	unsigned states; /* BIT(enum agent_session_state) where it is allowed */
 	unsigned ports;  /* BIT(enum agent_port_kind) where it is allowed */
-} handlers[] = {
+} handlers[HYP_MSG_TYPE_COUNT] = {
     [HYP_MSG_HELLO] = {on_hello, ANY_STATE, ANY_PORT},
     [HYP_MSG_PING] = {on_ping, AFTER_HELLO, ANY_PORT},
     [HYP_MSG_EXEC] = {on_exec, BIT(SESSION_READY), EXEC_PORT},
-    [HYP_MSG_STDIN] = {on_stdin, BIT(SESSION_RUNNING), EXEC_PORT},
-    [HYP_MSG_STDIN_EOF] = {on_stdin_eof, BIT(SESSION_RUNNING), EXEC_PORT},
-    [HYP_MSG_SIGNAL] = {on_signal, AFTER_EXEC, EXEC_PORT},
-    [HYP_MSG_WINCH] = {on_winch, AFTER_EXEC, EXEC_PORT},
-    [HYP_MSG_FILE] = {on_file, BIT(SESSION_FILE), EXEC_PORT},
     [HYP_MSG_ERROR] = {on_error, ANY_STATE, ANY_PORT},
     [HYP_MSG_POWEROFF] = {on_poweroff, BIT(SESSION_READY), CTL_PORT},
 };
 
-/* Why a well-formed frame is not allowed here. */
+/* Why a well-formed session frame is not allowed here. */
 static int refuse(const struct agent_session *s, uint16_t type, hyp_error *err)
 {
 	const char *name = hyp_msg_type_name(type);
 	const char *port = s->kind == AGENT_PORT_CTL ? "the control port" : "an exec port";
 
-	if (type >= sizeof(handlers) / sizeof(handlers[0]) || !handlers[type].fn)
-		return hyp_fail(err, EPROTO, "unexpected %s frame: only the guest sends it", name);
 	if (!(handlers[type].ports & BIT(s->kind)))
 		return hyp_fail(err, EPERM, "%s is not allowed on %s", name, port);
 	if (s->state == SESSION_HELLO)
 		return hyp_fail(err, EPROTO, "%s frame before HELLO", name);
 	if (type == HYP_MSG_EXEC)
 		return hyp_fail(err, EPROTO, "a second %s frame", name);
-	if (type == HYP_MSG_FILE)
-		return hyp_fail(err, EPROTO, "%s frame without a file to receive", name);
-	if (s->state == SESSION_READY)
-		return hyp_fail(err, EPROTO, "%s frame before EXEC", name);
-	if (s->state == SESSION_FILE)
-		return hyp_fail(err, EPROTO, "%s frame before the file is complete", name);
 	return hyp_fail(err, EPROTO, "%s frame while a command runs", name);
+}
+
+/* A frame on a stream: the open one's, or out of place. */
+static int route(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
+{
+	const char *name = hyp_msg_type_name(msg->type);
+
+	if (s->kind == AGENT_PORT_CTL)
+		return hyp_fail(err, EPERM, "%s is not allowed on the control port", name);
+	if (hyp_stream_opener(msg->stream) == HYP_SIDE_GUEST)
+		return agent_guest_frame(&s->guest, msg, err);
+	if (!s->has_stream)
+		return hyp_fail(err, EPROTO, "%s frame before EXEC (stream %u is not open)", name,
+		                msg->stream);
+	if (msg->stream != s->stream.id)
+		return hyp_fail(err, EPROTO, "%s frame on stream %u, which is not open", name,
+		                msg->stream);
+	return agent_stream_frame(&s->stream, msg, err);
 }
 
 static int dispatch(struct agent_session *s, struct hyp_msg *msg, hyp_error *err)
 {
 	uint16_t type = msg->type;
+	const struct hyp_msg_desc *d = hyp_msg_desc(type);
+	int r = hyp_msg_check_sender(msg, HYP_SIDE_HOST, err);
 
-	if (type >= sizeof(handlers) / sizeof(handlers[0]) || !handlers[type].fn ||
-	    !(handlers[type].states & BIT(s->state)) || !(handlers[type].ports & BIT(s->kind)))
+	if (r < 0)
+		return r;
+	if (d->scope == HYP_SCOPE_STREAM || (type == HYP_MSG_ERROR && msg->stream != 0))
+		return route(s, msg, err);
+	if (type >= HYP_MSG_TYPE_COUNT)
+		return hyp_fail(err, EPROTO, "unexpected %s frame", d->name);
+	if (!handlers[type].fn || !(handlers[type].states & BIT(s->state)) ||
+	    !(handlers[type].ports & BIT(s->kind)))
 		return refuse(s, type, err);
 	return handlers[type].fn(s, msg, err);
-}
-
-static bool want_frame(const struct agent_session *s)
-{
-	if (s->state == SESSION_DONE || s->end != SESSION_ACTIVE)
-		return false;
-	/* not hyp_chan_can_queue(): a SIGNAL must get through while the host
-	 * is slow to read the command's output */
-	return s->state != SESSION_RUNNING || hyp_buf_pending(&s->input) < AGENT_STDIN_MAX;
 }
 
 /*
@@ -320,11 +260,9 @@ static bool sync_hello(struct hyp_buf *in)
 	}
 }
 
-int agent_session_frames(struct agent_session *s)
+static void take_frames(struct agent_session *s)
 {
-	int handled = 0;
-
-	while (want_frame(s)) {
+	while (s->state != SESSION_DONE && s->end == SESSION_ACTIVE) {
 		struct hyp_msg msg;
 		hyp_error err = {0};
 		if (s->state == SESSION_HELLO && !sync_hello(&s->chan.in))
@@ -335,12 +273,100 @@ int agent_session_frames(struct agent_session *s)
 		if (r > 0) {
 			r = dispatch(s, &msg, &err);
 			hyp_msg_clear(&msg);
-			handled++;
 		}
 		if (r < 0)
-			agent_session_fail(s, &err);
+			session_fail(s, &err);
 	}
-	return handled;
+}
+
+static void on_signals(struct agent_session *s)
+{
+	int signo, wstatus;
+	pid_t pid;
+
+	while ((signo = agent_signal_read(s->sigfd)) > 0) {
+		if (signo == SIGTERM || signo == SIGINT || signo == SIGHUP)
+			s->end = SESSION_TERMINATED;
+		if (signo != SIGCHLD)
+			continue;
+		while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0)
+			if (s->has_stream)
+				agent_stream_reaped(&s->stream, pid, wstatus);
+	}
+}
+
+static void set_polls(const struct agent_session *s, struct pollfd *p)
+{
+	bool frames = s->state != SESSION_DONE;
+
+	/* the port always: POLLHUP says the host went away */
+	p[P_PORT] = (struct pollfd){
+	    s->chan.fd,
+	    (short)((frames ? POLLIN : 0) | (hyp_chan_has_output(&s->chan) ? POLLOUT : 0)), 0};
+	p[P_SIG] = (struct pollfd){s->sigfd, POLLIN, 0};
+	for (int i = 0; i < AGENT_STREAM_POLLS; i++)
+		p[P_STREAM + i] = (struct pollfd){-1, 0, 0};
+	if (s->has_stream)
+		agent_stream_polls(&s->stream, &p[P_STREAM]);
+	agent_guest_polls(&s->guest, &p[P_GUEST]);
+}
+
+static void poll_once(struct agent_session *s)
+{
+	struct pollfd p[P_COUNT];
+	hyp_error err = {0};
+
+	set_polls(s, p);
+	int timeout = s->has_stream ? agent_stream_timeout(&s->stream) : -1;
+	if (poll(p, P_COUNT, timeout) < 0) {
+		if (errno != EINTR)
+			agent_log("poll: %m");
+		return;
+	}
+	if (p[P_SIG].revents)
+		on_signals(s);
+	if (p[P_PORT].revents & (POLLHUP | POLLERR | POLLNVAL))
+		s->end = SESSION_HOST_GONE;
+	else if ((p[P_PORT].revents & POLLIN) && (hyp_chan_fill(&s->chan, &err) < 0 || s->chan.eof))
+		s->end = SESSION_HOST_GONE;
+	if (s->end != SESSION_ACTIVE || s->state != SESSION_STREAM)
+		return;
+	if (agent_stream_io(&s->stream, &p[P_STREAM], &err) < 0 ||
+	    agent_guest_io(&s->guest, &p[P_GUEST], &err) < 0)
+		session_fail(s, &err);
+}
+
+/* The stream's own work; its end (EXIT queued) is the session's. */
+static void stream_step(struct agent_session *s)
+{
+	hyp_error err = {0};
+
+	if (s->state != SESSION_STREAM)
+		return;
+	agent_guest_step(&s->guest);
+	if (agent_stream_step(&s->stream, &err) < 0)
+		session_fail(s, &err);
+	else if (s->stream.state == STREAM_DONE)
+		s->state = SESSION_DONE;
+}
+
+static void serve_loop(struct agent_session *s)
+{
+	hyp_error err = {0};
+
+	while (s->end == SESSION_ACTIVE) {
+		take_frames(s);
+		stream_step(s);
+		if (hyp_chan_has_output(&s->chan) && hyp_chan_flush(&s->chan, &err) < 0)
+			s->end = SESSION_HOST_GONE;
+		if (s->end != SESSION_ACTIVE)
+			break;
+		if (s->state == SESSION_DONE && !hyp_chan_has_output(&s->chan)) {
+			s->end = SESSION_ENDED;
+			break;
+		}
+		poll_once(s);
+	}
 }
 
 enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, int sigfd,
@@ -352,21 +378,17 @@ enum agent_session_end agent_session_serve(int fd, enum agent_port_kind kind, in
 	                          .chunk = HYP_DATA_CHUNK,
 	                          .end = SESSION_ACTIVE};
 
-	s.cmd = (struct agent_cmd){
-	    .master = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .status_fd = -1};
-	s.file.fd = -1;
 	hyp_chan_init(&s.chan, fd);
+	agent_guest_init(&s.guest, &s.chan);
 	for (;;) {
-		agent_relay_loop(&s);
+		serve_loop(&s);
 		if (s.end != SESSION_ENDED)
 			break;
 		session_reset(&s); /* the host may send another HELLO, or go */
 	}
-	agent_cmd_kill(&s.cmd);
-	agent_cmd_close(&s.cmd);
-	agent_file_remove(&s.file, &s.exec.exec, cfg);
-	hyp_msg_clear(&s.exec);
-	hyp_buf_free(&s.input);
+	if (s.has_stream)
+		agent_stream_close(&s.stream);
+	agent_guest_close(&s.guest);
 	hyp_chan_free(&s.chan);
 	return s.end;
 }

@@ -18,6 +18,7 @@
 #include "hyp_cpulist.h"
 #include "hyp_hugepages.h"
 #include "hyp_ini.h"
+#include "hyp_guest_commands.h"
 #include "hyp_shares.h"
 
 /* Longest state_dir whose exec sockets ("job.<id>/exec.<i>.sock") still fit
@@ -57,6 +58,7 @@ void hyp_config_free(struct hyp_config *cfg)
 	free(cfg->hugepages_default);
 	free(cfg->console_keep_dir);
 	hyp_strv_free(cfg->shares);
+	hyp_strv_free(cfg->guest_commands);
 	free(cfg->virtiofsd);
 	hyp_devices_config_free(&cfg->devices);
 	hyp_net_config_free(&cfg->net);
@@ -320,6 +322,18 @@ static int set_user_image_boot(struct hyp_config *cfg, const char *key, const ch
 	return set_string(&cfg->user_image_boot, value, err);
 }
 
+static int set_guest_commands(struct hyp_config *cfg, const char *key, const char *value,
+                              hyp_error *err)
+{
+	char **list;
+	int r = hyp_guest_commands_parse(key, value, &list, err);
+	if (r < 0)
+		return r;
+	hyp_strv_free(cfg->guest_commands);
+	cfg->guest_commands = list;
+	return 0;
+}
+
 static const struct config_key config_keys[] = {
     {"libvirt_uri", set_libvirt_uri},
     {"domain_type", set_domain_type},
@@ -341,6 +355,7 @@ static const struct config_key config_keys[] = {
     {"virtiofsd", set_virtiofsd},
     {"user_images", set_user_images},
     {"user_image_boot", set_user_image_boot},
+    {"guest_commands", set_guest_commands},
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -405,7 +420,7 @@ static int set_defaults(struct hyp_config *cfg, hyp_error *err)
 	    (r = hyp_net_config_defaults(&cfg->net, err)) < 0 ||
 	    (r = hyp_devices_config_init(&cfg->devices, err)) < 0)
 		return r;
-	return 0;
+	return hyp_guest_commands_default(HYP_GUEST_COMMANDS_DIRS, &cfg->guest_commands, err);
 }
 
 /* The default page size must be one users may have. */

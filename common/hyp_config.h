@@ -34,6 +34,8 @@ struct hyp_config {
 	char **shares;   /* shares = /home /scratch: directories jobs may share (NULL-terminated,
 	                    normalised; empty: none) */
 	char *virtiofsd; /* virtiofsd = /usr/lib/qemu/virtiofsd */
+	char **guest_commands; /* guest_commands = absolute paths a guest may run on the host
+	                          (hyp_guest_commands.h; default: Slurm's commands found) */
 	/* console logs of guests that failed to boot (hyp_console.h) */
 	char *console_keep_dir;      /* console_keep_dir = /var/log/hyperion/consoles */
 	unsigned console_keep_kib;   /* console_keep_kib = 256: the last KiB of each */

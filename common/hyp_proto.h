@@ -3,12 +3,14 @@
  * The host-guest wire protocol (doc/protocol.md is the schema).
  *
  * A frame is an 8-byte header, then `length` payload bytes:
- *	u32 length (big-endian, <= HYP_FRAME_MAX_PAYLOAD)
+ *	u32 length (big-endian, within the type's limits)
  *	u16 type   (enum hyp_msg_type)
- *	u16 flags  (must be 0 in version 1)
+ *	u16 stream (0: the session; 1-65535: a stream)
  * Integers are big-endian; a string is u32 length + bytes without a NUL
- * (no embedded NUL allowed). Decoding never reads past the bytes given and
- * rejects anything malformed with an error naming what was wrong.
+ * (no embedded NUL allowed). Every type is one descriptor (struct
+ * hyp_msg_desc): the codec, the limits and the clean-up are driven by it.
+ * Decoding never reads past the bytes given and rejects anything malformed
+ * with an error naming what was wrong.
  */
 #ifndef HYP_PROTO_H
 #define HYP_PROTO_H
@@ -21,7 +23,8 @@
 #include "hyp_buf.h"
 #include "hyp_error.h"
 
-#define HYP_PROTO_VERSION     2
+#define HYP_PROTO_VERSION_MIN 3 /* the versions this build speaks */
+#define HYP_PROTO_VERSION_MAX 3
 #define HYP_FRAME_HEADER_SIZE 8
 #define HYP_FRAME_MAX_PAYLOAD (256 * 1024) /* whole exec request must fit */
 #define HYP_DATA_CHUNK        (32 * 1024)  /* largest stdio payload a sender emits */
@@ -32,6 +35,8 @@
 #define HYP_MESSAGE_MAX       1024 /* text of an ERROR frame */
 #define HYP_EXEC_MAX_LIMITS   16   /* resource limits in an EXEC (Linux's RLIM_NLIMITS) */
 #define HYP_EXEC_FILE_MAX     (64ULL * 1024 * 1024) /* a file sent with an EXEC */
+#define HYP_STREAM_WINDOW     (256 * 1024)          /* a stream's window, each way */
+#define HYP_STREAM_EXEC       1                     /* the stream of the host's EXEC */
 
 /* virtio-serial port names (the guest finds them in /sys/class/virtio-ports) */
 #define HYP_PORT_CTL         "org.hyperion.ctl"
@@ -52,7 +57,11 @@ enum hyp_msg_type {
 	HYP_MSG_ERROR = 12,    /* both ways */
 	HYP_MSG_POWEROFF = 13, /* host -> guest, control port only */
 	HYP_MSG_FILE = 14,     /* host -> guest, the file of an EXEC with HYP_EXEC_FILE */
-	/* 0x100-0x1ff reserved for requests that start in the guest (srun, squeue...) */
+	HYP_MSG_CREDIT = 15,   /* both ways: grows the sender's window on a stream */
+	HYP_MSG_TYPE_COUNT,
+	/* 0x100-0x1ff: requests that start in the guest (srun, squeue...) */
+	HYP_MSG_REQUEST = 0x100, /* guest -> host: run a guest command on the host */
+	HYP_MSG_GUEST_END,
 };
 
 /* hyp_exec_request.flags */
@@ -90,6 +99,18 @@ struct hyp_exec_request {
 	uint64_t file_size; /* HYP_EXEC_FILE: bytes of FILE data that follow */
 };
 
+/* A guest command (srun, squeue...) to run on the host, on a stream the
+ * guest opens. The host runs it as the job user, from its allowlist. */
+struct hyp_request {
+	uint32_t flags; /* HYP_EXEC_TTY only */
+	uint16_t rows, cols;
+	char *cwd;
+	char **argv; /* argc >= 1, NULL-terminated */
+	uint32_t argc;
+	char **envp; /* the guest command's environment, NAME=VALUE */
+	uint32_t envc;
+};
+
 struct hyp_exit {
 	bool signaled;    /* true: `code` is the signal that killed the command */
 	bool core_dumped; /* only meaningful when signaled */
@@ -98,10 +119,12 @@ struct hyp_exit {
 
 struct hyp_msg {
 	uint16_t type;
+	uint16_t stream; /* 0: the session; else the stream the message is about */
 	union {
 		struct hyp_hello hello;       /* HELLO */
 		uint64_t nonce;               /* PING, PONG */
 		struct hyp_exec_request exec; /* EXEC (owned, freed by hyp_msg_clear) */
+		struct hyp_request request;   /* REQUEST (owned, freed by hyp_msg_clear) */
 		struct {                      /* STDIN, STDOUT, STDERR, FILE */
 			const uint8_t *data;  /* borrowed from the encoder's caller */
 			size_t len;           /* or from the decoded buffer */
@@ -115,8 +138,46 @@ struct hyp_msg {
 			uint32_t code; /* errno value */
 			char *message;
 		} error;
+		uint32_t credit; /* CREDIT: bytes returned to the window */
 	};
 };
+
+/* Who sends a message (HYP_FROM_OPENER/ACCEPTOR: of the stream it is on). */
+enum hyp_side { HYP_SIDE_HOST, HYP_SIDE_GUEST };
+enum hyp_from {
+	HYP_FROM_HOST,
+	HYP_FROM_GUEST,
+	HYP_FROM_EITHER,
+	HYP_FROM_OPENER,
+	HYP_FROM_ACCEPTOR
+};
+/* Which stream ids a message may carry. */
+enum hyp_scope { HYP_SCOPE_SESSION, HYP_SCOPE_STREAM, HYP_SCOPE_OPENS, HYP_SCOPE_ANY };
+
+struct hyp_field;     /* hyp_codec.h */
+struct hyp_codec_ctx; /* hyp_codec.h */
+struct hyp_msg_desc {
+	const char *name;
+	enum hyp_from from;
+	enum hyp_scope scope;
+	uint32_t min_size, max_size;    /* payload bytes accepted */
+	bool counted;                   /* data that takes from the stream's window */
+	const struct hyp_field *fields; /* the payload, in order, ending with HYP_F_END */
+	/* limits beyond the fields' own; data_max: largest data payload allowed */
+	int (*check)(struct hyp_codec_ctx *c, const struct hyp_msg *msg, size_t data_max);
+};
+
+/* The descriptor of `type`, NULL when there is none. */
+const struct hyp_msg_desc *hyp_msg_desc(uint16_t type);
+
+/* Host-opened streams are odd, guest-opened even. */
+static inline enum hyp_side hyp_stream_opener(uint16_t stream)
+{
+	return stream & 1 ? HYP_SIDE_HOST : HYP_SIDE_GUEST;
+}
+
+/* Whether `sender` may send msg (the descriptor's sender rule). */
+int hyp_msg_check_sender(const struct hyp_msg *msg, enum hyp_side sender, hyp_error *err);
 
 /* Append the frame for msg to out. Fails (nothing appended) on a message that
  * would violate a limit the decoder enforces. */
@@ -136,7 +197,10 @@ void hyp_msg_clear(struct hyp_msg *msg);
 /* "HELLO", "EXEC", ...; "unknown" otherwise. */
 const char *hyp_msg_type_name(uint16_t type);
 
-/* Check a peer's HELLO: same version, sane max_payload. */
-int hyp_hello_check(const struct hyp_hello *hello, hyp_error *err);
+/* The HELLO this side sends. */
+struct hyp_msg hyp_hello_ours(void);
+/* Check a peer's HELLO: the version both speak (the lower of the two highest,
+ * if this side speaks it) in *ret_version, and a sane max_payload. */
+int hyp_hello_check(const struct hyp_hello *hello, uint32_t *ret_version, hyp_error *err);
 
 #endif

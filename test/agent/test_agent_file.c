@@ -43,19 +43,26 @@ __attribute__((noreturn)) static void serve(int fd)
 	_exit(agent_session_serve(fd, AGENT_PORT_EXEC, sigfd, &cfg));
 }
 
+/* Stream messages go on the EXEC's stream. */
 static void send_msg(struct agent *a, struct hyp_msg m)
 {
 	hyp_error err = {0};
+	const struct hyp_msg_desc *d = hyp_msg_desc(m.type);
+	if (!m.stream && d && (d->scope == HYP_SCOPE_STREAM || d->scope == HYP_SCOPE_OPENS))
+		m.stream = HYP_STREAM_EXEC;
 	cr_assert_eq(hyp_chan_send_wait(&a->chan, &m, hyp_now_ms() + WAIT_MS, &err), 0, "%s",
 	             err.msg);
 }
 
+/* The next frame but CREDIT. */
 static struct hyp_msg recv_msg(struct agent *a)
 {
 	struct hyp_msg m;
 	hyp_error err = {0};
-	cr_assert_eq(hyp_chan_recv_wait(&a->chan, &m, hyp_now_ms() + WAIT_MS, &err), 0, "%s",
-	             err.msg);
+	do
+		cr_assert_eq(hyp_chan_recv_wait(&a->chan, &m, hyp_now_ms() + WAIT_MS, &err), 0,
+		             "%s", err.msg);
+	while (m.type == HYP_MSG_CREDIT);
 	return m;
 }
 
@@ -74,7 +81,7 @@ static void agent_start(struct agent *a)
 	cr_assert_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
 	hyp_chan_init(&a->chan, sv[0]);
 	send_msg(a, (struct hyp_msg){.type = HYP_MSG_HELLO,
-	                             .hello = {HYP_PROTO_VERSION, HYP_FRAME_MAX_PAYLOAD}});
+	                             .hello = {HYP_PROTO_VERSION_MAX, HYP_FRAME_MAX_PAYLOAD}});
 	struct hyp_msg m = recv_msg(a);
 	cr_assert_eq(m.type, HYP_MSG_HELLO);
 }
@@ -269,7 +276,7 @@ Test(agent_file, frames_out_of_place, .timeout = 30)
 
 	agent_start(&a);
 	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_FILE, .data = {x, 3}});
-	expect_error(&a, "FILE frame without a file to receive");
+	expect_error(&a, "FILE frame before EXEC");
 	agent_stop(&a);
 	rmdir(tmpdir_env + 7);
 }

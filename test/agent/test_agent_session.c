@@ -67,9 +67,13 @@ static int agent_stop(struct agent *a)
 	return WEXITSTATUS(st);
 }
 
+/* Stream messages go on the EXEC's stream unless the test says otherwise. */
 static void send_msg(struct agent *a, struct hyp_msg m)
 {
 	hyp_error err = {0};
+	const struct hyp_msg_desc *d = hyp_msg_desc(m.type);
+	if (!m.stream && d && (d->scope == HYP_SCOPE_STREAM || d->scope == HYP_SCOPE_OPENS))
+		m.stream = HYP_STREAM_EXEC;
 	cr_assert_eq(hyp_chan_send_wait(&a->chan, &m, hyp_now_ms() + WAIT_MS, &err), 0, "%s",
 	             err.msg);
 }
@@ -79,14 +83,22 @@ static void send_raw(struct agent *a, const void *bytes, size_t len)
 	cr_assert_eq(write(a->chan.fd, bytes, len), (ssize_t)len);
 }
 
-/* The next frame (the caller clears it); its stdio data is only valid until
- * the next call. */
-static struct hyp_msg recv_msg(struct agent *a)
+/* The next frame but CREDIT (the caller clears it); its stdio data is only
+ * valid until the next call. */
+static struct hyp_msg recv_any(struct agent *a)
 {
 	struct hyp_msg m;
 	hyp_error err = {0};
 	cr_assert_eq(hyp_chan_recv_wait(&a->chan, &m, hyp_now_ms() + WAIT_MS, &err), 0, "%s",
 	             err.msg);
+	return m;
+}
+
+static struct hyp_msg recv_msg(struct agent *a)
+{
+	struct hyp_msg m;
+	while ((m = recv_any(a)).type == HYP_MSG_CREDIT)
+		;
 	return m;
 }
 
@@ -102,10 +114,10 @@ static void expect_silence(struct agent *a, int ms)
 static void hello(struct agent *a)
 {
 	send_msg(a, (struct hyp_msg){.type = HYP_MSG_HELLO,
-	                             .hello = {HYP_PROTO_VERSION, HYP_FRAME_MAX_PAYLOAD}});
+	                             .hello = {HYP_PROTO_VERSION_MAX, HYP_FRAME_MAX_PAYLOAD}});
 	struct hyp_msg m = recv_msg(a);
 	cr_assert_eq(m.type, HYP_MSG_HELLO, "got %s", hyp_msg_type_name(m.type));
-	cr_expect_eq(m.hello.version, HYP_PROTO_VERSION);
+	cr_expect_eq(m.hello.version, HYP_PROTO_VERSION_MAX);
 	cr_expect_eq(m.hello.max_payload, HYP_FRAME_MAX_PAYLOAD);
 }
 
@@ -204,11 +216,11 @@ Test(agent_session, another_version_is_refused_after_answering, .timeout = 30)
 {
 	struct agent a;
 	agent_start(&a, AGENT_PORT_EXEC);
-	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_HELLO, .hello = {3, HYP_FRAME_MAX_PAYLOAD}});
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_HELLO, .hello = {2, HYP_FRAME_MAX_PAYLOAD}});
 	struct hyp_msg m = recv_msg(&a);
 	cr_assert_eq(m.type, HYP_MSG_HELLO);
-	cr_expect_eq(m.hello.version, HYP_PROTO_VERSION);
-	expect_error(&a, EPROTONOSUPPORT, "protocol version 3 not supported");
+	cr_expect_eq(m.hello.version, HYP_PROTO_VERSION_MAX);
+	expect_error(&a, EPROTONOSUPPORT, "the peer speaks protocol versions up to 2, this side 3");
 	agent_stop(&a);
 }
 
@@ -357,7 +369,7 @@ Test(agent_session, malformed_frame_ends_the_session_with_a_clear_error, .timeou
 
 Test(agent_session, malformed_frame_kills_the_running_command, .timeout = 30)
 {
-	static const uint8_t bad_flags[] = {0, 0, 0, 0, 0, HYP_MSG_STDIN_EOF, 0, 1};
+	static const uint8_t bad_flags[] = {0, 0, 0, 0, 0, HYP_MSG_STDIN_EOF, 0, 0};
 	char *sh[] = {"sh", "-c", "echo $$; exec sleep 100", NULL};
 	struct agent a;
 	agent_start(&a, AGENT_PORT_EXEC);
@@ -368,7 +380,7 @@ Test(agent_session, malformed_frame_kills_the_running_command, .timeout = 30)
 	pid_t pid = (pid_t)strtol((const char *)m.data.data, NULL, 10);
 	cr_assert_gt(pid, 1);
 	send_raw(&a, bad_flags, sizeof(bad_flags));
-	expect_error(&a, EPROTO, "header flags 0x1 set (must be 0)");
+	expect_error(&a, EPROTO, "STDIN_EOF): stream 0 (a stream message needs a stream)");
 	/* killed and reaped by the agent, its subreaper */
 	cr_expect(kill(pid, 0) < 0 && errno == ESRCH, "pid %d still there", pid);
 	agent_stop(&a);
@@ -392,7 +404,7 @@ Test(agent_session, frames_out_of_place, .timeout = 30)
 	expect_error(&a, EPERM, "POWEROFF is not allowed on an exec port");
 	hello(&a);
 	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_EXIT});
-	expect_error(&a, EPROTO, "unexpected EXIT frame: only the guest sends it");
+	expect_error(&a, EPROTO, "unexpected EXIT frame from the host on stream 1");
 	hello(&a);
 	send_exec(&a, sleep, 0);
 	send_exec(&a, t, 0);
@@ -454,4 +466,115 @@ Test(agent_session, sigterm_stops_the_agent_and_the_command, .timeout = 30)
 	cr_expect(kill(pid, 0) < 0 && errno == ESRCH, "pid %d still there", pid);
 	close(a.chan.fd);
 	hyp_chan_free(&a.chan);
+}
+
+/* ---- streams and their flow control ---- */
+
+/* STDOUT bytes until the agent goes quiet for `ms` (no credit given). */
+static size_t read_output_until_quiet(struct agent *a, int ms)
+{
+	size_t total = 0;
+	for (;;) {
+		struct hyp_msg m;
+		hyp_error err = {0};
+		int r = hyp_chan_recv_wait(&a->chan, &m, hyp_now_ms() + ms, &err);
+		if (r == -ETIMEDOUT)
+			return total;
+		cr_assert_eq(r, 0, "%s", err.msg);
+		cr_assert_eq(m.type, HYP_MSG_STDOUT, "got %s", hyp_msg_type_name(m.type));
+		cr_assert_eq(m.stream, HYP_STREAM_EXEC);
+		total += m.data.len;
+	}
+}
+
+Test(agent_session, output_stops_at_the_window_and_the_session_goes_on, .timeout = 30)
+{
+	char *yes[] = {"yes", NULL};
+	struct agent a;
+	agent_start(&a, AGENT_PORT_EXEC);
+	hello(&a);
+	send_exec(&a, yes, 0);
+	cr_expect_eq(read_output_until_quiet(&a, 500), HYP_STREAM_WINDOW,
+	             "no more than the window");
+	/* the stalled stream holds back neither PING nor SIGNAL */
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_PING, .nonce = 9});
+	struct hyp_msg m = recv_msg(&a);
+	cr_expect_eq(m.type, HYP_MSG_PONG);
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_SIGNAL, .signo = SIGTERM});
+	/* credit what comes until the EXIT: the pipe is drained first */
+	uint32_t owed = HYP_STREAM_WINDOW;
+	for (;;) {
+		if (owed)
+			send_msg(&a, (struct hyp_msg){.type = HYP_MSG_CREDIT, .credit = owed});
+		owed = 0;
+		m = recv_msg(&a);
+		if (m.type != HYP_MSG_STDOUT)
+			break;
+		owed = (uint32_t)m.data.len;
+	}
+	cr_expect(m.type == HYP_MSG_EXIT && m.exit.signaled && m.exit.code == SIGTERM);
+	agent_stop(&a);
+}
+
+Test(agent_session, stdin_past_the_window_is_a_protocol_error, .timeout = 30)
+{
+	static uint8_t chunk[HYP_DATA_CHUNK];
+	char *sleep[] = {"sleep", "100", NULL};
+	struct agent a;
+	agent_start(&a, AGENT_PORT_EXEC);
+	hello(&a);
+	send_exec(&a, sleep, 0); /* never reads its stdin: no credit comes back */
+	for (size_t sent = 0; sent < HYP_STREAM_WINDOW; sent += sizeof(chunk))
+		send_msg(&a,
+		         (struct hyp_msg){.type = HYP_MSG_STDIN, .data = {chunk, sizeof(chunk)}});
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_STDIN, .data = {chunk, 1}});
+	expect_error(&a, EPROTO, "stream 1: 1 bytes of STDIN exceed the window of 0 bytes left");
+	agent_stop(&a);
+}
+
+Test(agent_session, stdin_is_credited_as_the_command_reads_it, .timeout = 30)
+{
+	static uint8_t chunk[HYP_DATA_CHUNK];
+	char *wc[] = {"wc", "-c", NULL};
+	size_t window = HYP_STREAM_WINDOW, total = 4 * HYP_STREAM_WINDOW, sent = 0;
+	struct agent a;
+	agent_start(&a, AGENT_PORT_EXEC);
+	hello(&a);
+	send_exec(&a, wc, 0);
+	while (sent < total) {
+		while (window >= sizeof(chunk) && sent < total) {
+			send_msg(&a, (struct hyp_msg){.type = HYP_MSG_STDIN,
+			                              .data = {chunk, sizeof(chunk)}});
+			window -= sizeof(chunk), sent += sizeof(chunk);
+		}
+		struct hyp_msg m = recv_any(&a);
+		cr_assert_eq(m.type, HYP_MSG_CREDIT, "got %s", hyp_msg_type_name(m.type));
+		window += m.credit;
+		cr_assert_leq(window, HYP_STREAM_WINDOW);
+	}
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_STDIN_EOF});
+	struct result res;
+	collect(&a, &res);
+	cr_expect_eq(strtoul(res.out, NULL, 10), total, "%s", res.out);
+	agent_stop(&a);
+}
+
+Test(agent_session, frames_on_the_wrong_stream, .timeout = 30)
+{
+	char *sleep[] = {"sleep", "100", NULL};
+	struct agent a;
+	agent_start(&a, AGENT_PORT_EXEC);
+	hello(&a);
+	struct hyp_msg exec2 = {.type = HYP_MSG_SIGNAL, .stream = 2, .signo = 1};
+	send_msg(&a, exec2);
+	expect_error(&a, EPROTO, "unexpected SIGNAL frame from the host on stream 2");
+	hello(&a);
+	send_exec(&a, sleep, 0);
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_SIGNAL, .stream = 3, .signo = 1});
+	expect_error(&a, EPROTO, "SIGNAL frame on stream 3, which is not open");
+	hello(&a);
+	send_exec(&a, sleep, 0);
+	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_CREDIT, .credit = 1});
+	expect_error(&a, EPROTO, "would open the window past 262144");
+	agent_stop(&a);
 }

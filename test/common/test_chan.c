@@ -37,6 +37,8 @@ static void pair_close(struct pair *p)
 static void queue_ok(struct hyp_chan *c, struct hyp_msg m)
 {
 	hyp_error err = {0};
+	if (!m.stream && m.type != HYP_MSG_PING && m.type != HYP_MSG_HELLO)
+		m.stream = 1;
 	cr_assert_eq(hyp_chan_queue(c, &m, &err), 0, "%s", err.msg);
 }
 
@@ -122,7 +124,7 @@ static struct hyp_msg chunk_msg(uint8_t *buf, uint32_t seq)
 {
 	memset(buf, seq & 0xff, HYP_DATA_CHUNK);
 	memcpy(buf, &seq, sizeof(seq));
-	return (struct hyp_msg){.type = HYP_MSG_STDOUT, .data = {buf, HYP_DATA_CHUNK}};
+	return (struct hyp_msg){.type = HYP_MSG_STDOUT, .stream = 1, .data = {buf, HYP_DATA_CHUNK}};
 }
 
 static void check_chunk(const struct hyp_msg *m, uint32_t seq)
@@ -191,7 +193,7 @@ Test(chan, input_is_capped_at_one_frame)
 	cr_assert_eq(pipe2(fd, O_NONBLOCK | O_CLOEXEC), 0);
 	if (fcntl(fd[1], F_SETPIPE_SZ, 1 << 20) < 1 << 20)
 		cr_skip_test("cannot grow a pipe to 1 MiB");
-	memcpy(frame, "\0\x04\0\0\0\x07\0\0", 8); /* STDOUT, 262144 bytes */
+	memcpy(frame, "\0\x04\0\0\0\x07\0\x01", 8); /* STDOUT, 262144 bytes, stream 1 */
 	memset(frame + 8, 'o', HYP_FRAME_MAX_PAYLOAD);
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(write(fd[1], frame, sizeof(frame)), (ssize_t)sizeof(frame));
@@ -257,10 +259,11 @@ Test(chan, malformed_frame_stays_an_error)
 	hyp_error err = {0};
 
 	pair_open(&p);
-	cr_assert_eq(write(p.fd[0], "\0\0\0\0\0\x06\0\x01", 8), 8); /* STDIN_EOF, flags 1 */
+	cr_assert_eq(write(p.fd[0], "\0\0\0\0\0\x06\0\0", 8), 8); /* STDIN_EOF, stream 0 */
 	fill_ok(&p.b);
 	cr_assert_eq(hyp_chan_next(&p.b, &m, &err), -EPROTO);
-	cr_assert_str_eq(err.msg, "frame type 6 (STDIN_EOF): header flags 0x1 set (must be 0)");
+	cr_assert_str_eq(err.msg,
+	                 "frame type 6 (STDIN_EOF): stream 0 (a stream message needs a stream)");
 	cr_assert_eq(hyp_chan_recv_wait(&p.b, &m, -1, &err), -EPROTO);
 	pair_close(&p);
 }

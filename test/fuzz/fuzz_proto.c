@@ -9,6 +9,12 @@
  * 2. Feed the same input through a hyp_chan over a pipe, in chunk sizes taken
  *    from the input, and check the channel yields the same frames and stops
  *    at the same place, whatever the reads look like.
+ * 3. Play the frames that decode as stream traffic received by the host or
+ *    the guest (the first byte picks): the sender rules of the descriptors,
+ *    streams opened and ended, and each stream's windows (hyp_flow), with
+ *    the data passed on in amounts taken from the input. The windows'
+ *    invariants must hold after every frame, a refused frame must come
+ *    with a code and a message, and no more streams than the limit open.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,7 @@
 #include <unistd.h>
 
 #include "hyp_chan.h"
+#include "hyp_flow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -127,6 +134,94 @@ static void check_chan(const uint8_t *data, size_t size, size_t stop, int code)
 	close(fd[0]);
 }
 
+/* ---- 3. stream traffic ---- */
+
+#define MODEL_STREAMS 8
+
+struct model {
+	enum hyp_side me; /* the receiver */
+	struct {
+		bool open;
+		uint16_t id;
+		struct hyp_flow flow;
+	} s[MODEL_STREAMS];
+};
+
+static void check_flow(const struct hyp_flow *f)
+{
+	CHECK(f->send <= HYP_STREAM_WINDOW);
+	CHECK((uint64_t)f->recv + f->pending + f->unacked == HYP_STREAM_WINDOW);
+}
+
+static int find(struct model *m, uint16_t id)
+{
+	for (int i = 0; i < MODEL_STREAMS; i++)
+		if (m->s[i].open && m->s[i].id == id)
+			return i;
+	return -1;
+}
+
+static int model_open(struct model *m, uint16_t id, hyp_error *err)
+{
+	if (find(m, id) >= 0)
+		return hyp_fail(err, EPROTO, "stream %u is already open", id);
+	for (int i = 0; i < MODEL_STREAMS; i++)
+		if (!m->s[i].open) {
+			m->s[i].open = true;
+			m->s[i].id = id;
+			hyp_flow_init(&m->s[i].flow);
+			return 0;
+		}
+	return hyp_fail(err, EPROTO, "too many streams");
+}
+
+/* One frame; `take` is how much of the data the consumer passes on. */
+static int model_frame(struct model *m, const struct hyp_msg *msg, uint8_t take, hyp_error *err)
+{
+	enum hyp_side peer = m->me == HYP_SIDE_HOST ? HYP_SIDE_GUEST : HYP_SIDE_HOST;
+	const struct hyp_msg_desc *d = hyp_msg_desc(msg->type);
+	int r = hyp_msg_check_sender(msg, peer, err);
+	if (r < 0)
+		return r;
+	if (d->scope == HYP_SCOPE_OPENS)
+		return model_open(m, msg->stream, err);
+	if (d->scope == HYP_SCOPE_SESSION || (d->scope == HYP_SCOPE_ANY && msg->stream == 0))
+		return 0;
+	int i = find(m, msg->stream);
+	if (i < 0)
+		return hyp_fail(err, EPROTO, "stream %u is not open", msg->stream);
+	struct hyp_flow *f = &m->s[i].flow;
+	if (msg->type == HYP_MSG_CREDIT)
+		r = hyp_flow_credit(f, msg->stream, msg->credit, err);
+	else if (d->counted && (r = hyp_flow_received(f, msg, err)) == 0)
+		hyp_flow_consumed(f, msg->data.len * take / 255);
+	else if (msg->type == HYP_MSG_EXIT)
+		m->s[i].open = false;
+	uint32_t credit = hyp_flow_take_credit(f);
+	CHECK(credit <= HYP_STREAM_WINDOW);
+	check_flow(f);
+	return r;
+}
+
+static void check_streams(const uint8_t *data, size_t size, size_t stop)
+{
+	struct model m = {.me = data[0] & 1 ? HYP_SIDE_HOST : HYP_SIDE_GUEST};
+	size_t off = 0;
+
+	while (off < stop) {
+		struct hyp_msg msg;
+		hyp_error err = {0};
+		ssize_t n = hyp_msg_decode(data + off, stop - off, &msg, &err);
+		CHECK(n > 0); /* decoded in phase 1 */
+		int r = model_frame(&m, &msg, data[(off + 1) % size], &err);
+		CHECK(r == 0 || (r == -err.code && err.msg[0]));
+		hyp_msg_clear(&msg);
+		if (r < 0) /* the session would end here */
+			return;
+		off += n;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int code;
@@ -135,5 +230,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	size_t stop = decode_stream(data, size, &code);
 	check_chan(data, size, stop, code);
+	check_streams(data, size, stop);
 	return 0;
 }

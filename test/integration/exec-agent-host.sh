@@ -122,8 +122,10 @@ rc=$(set +o pipefail; hx -- yes </dev/null | head -n 1 >/dev/null; echo "${PIPES
 expect_eq "a closed stdout pipe: the command gets SIGPIPE, hyperion-exec dies of it" 141 "$rc"
 
 echo "== request"
-expect_eq "exactly the environment asked for" "A=1 B=two words" \
-	"$(hx -i -e A=1 -e 'B=two words' -- env </dev/null | sort | tr '\n' ' ' | sed 's/ $//')"
+out=$(hx -i -e A=1 -e 'B=two words' -- env </dev/null | sort)
+expect_eq "exactly the environment asked for (and the session's socket for guest commands)" \
+	"A=1 B=two words" "$(grep -v '^HYPERION_SESSION=' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+expect_match "... HYPERION_SESSION names the session's socket" "^HYPERION_SESSION=/.*/hyperion-session\.[0-9]+\.sock$" "$out"
 expect_eq "the task's environment by default, -e overrides" "kept new" \
 	"$(KEEP=kept OVER=old hx -e OVER=new -- sh -c 'echo $KEEP $OVER' </dev/null)"
 expect_eq "-C DIR" "/usr" "$(hx -C /usr -- pwd </dev/null)"

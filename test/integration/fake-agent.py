@@ -15,8 +15,8 @@ import sys
 HELLO, EXEC, EXIT, ERROR = 1, 4, 11, 12
 
 
-def frame(kind, payload=b''):
-    return struct.pack('>IHH', len(payload), kind, 0) + payload
+def frame(kind, payload=b'', stream=0):
+    return struct.pack('>IHH', len(payload), kind, stream) + payload
 
 
 def read_exact(conn, n):
@@ -34,9 +34,9 @@ def read_frame(conn):
     return kind, read_exact(conn, length)
 
 
-def error(text):
+def error(text, stream=0):
     data = text.encode().decode('unicode_escape').encode('latin-1')
-    return frame(ERROR, struct.pack('>II', 2, len(data)) + data)
+    return frame(ERROR, struct.pack('>II', 2, len(data)) + data, stream)
 
 
 def main():
@@ -52,13 +52,13 @@ def main():
     if mode == 'hello-error':
         conn.sendall(error(arg))
     else:
-        conn.sendall(frame(HELLO, struct.pack('>II', 2, 262144)))  # protocol version 2
+        conn.sendall(frame(HELLO, struct.pack('>II', 3, 262144)))  # protocol version 3
         while read_frame(conn)[0] != EXEC:
             pass
         if mode == 'exit-signal':
-            conn.sendall(frame(EXIT, struct.pack('>BBI', 1, 0, int(arg))))
+            conn.sendall(frame(EXIT, struct.pack('>BBI', 1, 0, int(arg)), 1))
         else:
-            conn.sendall(error(arg) + frame(EXIT, struct.pack('>BBI', 0, 0, 127)))
+            conn.sendall(error(arg, 1) + frame(EXIT, struct.pack('>BBI', 0, 0, 127), 1))
     # until the host closes
     while conn.recv(4096):
         pass

@@ -14,10 +14,13 @@ import sys
 HELLO, EXEC, STDIN_EOF, STDOUT, STDERR, EXIT, ERROR = 1, 4, 6, 7, 8, 11, 12
 
 
-PROTOCOL_VERSION = 2  # doc/protocol.md
+PROTOCOL_VERSION = 3  # doc/protocol.md
+STREAM = 1  # the stream of our EXEC
+CREDIT = 15
 
-def frame(kind, payload=b''):
-    return struct.pack('>IHH', len(payload), kind, 0) + payload
+
+def frame(kind, payload=b'', stream=0):
+    return struct.pack('>IHH', len(payload), kind, stream) + payload
 
 
 def string(s):
@@ -60,18 +63,18 @@ def main():
     payload = struct.pack('>IIIIHHI', 0, 0, 0, 0o022, 0, 0, 0) + string('/')
     payload += struct.pack('>I', len(argv)) + b''.join(string(a) for a in argv)
     payload += struct.pack('>I', len(env)) + b''.join(string(e) for e in env)
-    payload += struct.pack('>IQ', 0, 0)  # version 2: no limits, no file
-    conn.sendall(frame(HELLO, struct.pack('>II', PROTOCOL_VERSION, 262144)) + frame(EXEC, payload) +
-                 frame(STDIN_EOF))
+    payload += struct.pack('>IQ', 0, 0)  # no limits, no file
+    conn.sendall(frame(HELLO, struct.pack('>II', PROTOCOL_VERSION, 262144)) +
+                 frame(EXEC, payload, STREAM) + frame(STDIN_EOF, b'', STREAM))
     while True:
         length, kind, _ = struct.unpack('>IHH', read_exact(conn, 8))
         data = read_exact(conn, length)
-        if kind == STDOUT:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        elif kind == STDERR:
-            sys.stderr.buffer.write(data)
-            sys.stderr.flush()
+        if kind in (STDOUT, STDERR):
+            out = sys.stdout if kind == STDOUT else sys.stderr
+            out.buffer.write(data)
+            out.flush()
+            # written: its window goes back to the agent
+            conn.sendall(frame(CREDIT, struct.pack('>I', len(data)), STREAM))
         elif kind == ERROR:
             code, n = struct.unpack('>II', data[:8])
             sys.stderr.write('guest-root: %s\n' % data[8:8 + n].decode(errors='replace'))

@@ -14,6 +14,7 @@
 
 #include "hyp_chan.h"
 #include "hyp_error.h"
+#include "hyp_flow.h"
 #include "hyp_names.h"
 #include "exec_io.h"
 
@@ -39,7 +40,8 @@ struct exec_opts {
 	unsigned ping;      /* round trips; 0: run the command */
 	bool script;        /* argv[0] is a host file whose content runs in the guest */
 	bool help, version;
-	char **argv; /* the command, borrowed from main's argv */
+	char **guest_commands; /* what the guest may run here (owned; hyp_guest_commands.h) */
+	char **argv;           /* the command, borrowed from main's argv */
 	int argc;
 };
 
@@ -70,6 +72,7 @@ struct exec_session {
 	struct hyp_chan chan;
 	long long deadline_ms; /* < 0: none */
 	size_t peer_max;       /* largest payload the agent accepts */
+	uint32_t version;      /* negotiated at HELLO */
 	bool console_hint;     /* on failure, show the end of the console log */
 	int fail_status;       /* exit status on failure: EXEC_EXIT_SETUP or _LOST */
 	struct exec_script script;
@@ -89,6 +92,34 @@ void exec_print_console(const struct exec_session *s);
  * with --script, file_size is the size of the script that follows. */
 int exec_request_build(const struct exec_opts *o, bool tty, uint64_t file_size, struct hyp_msg *ret,
                        hyp_error *err);
+
+/* exec_stream.c: the stream of our EXEC, seen from the host: stdin to
+ * STDIN within the stream's window, STDOUT/STDERR to fds 1-2 with credit
+ * returned as they are written, signals, the ERROR and EXIT that end it. */
+struct exec_stream {
+	struct exec_session *s;
+	uint16_t id;
+	struct exec_out *out; /* [0] stdout, [1] stderr */
+	struct hyp_flow flow;
+	size_t chunk;     /* largest STDIN payload to send */
+	bool stdin_open;  /* STDIN_EOF not queued yet */
+	bool eof_later;   /* STDIN_EOF to queue once --script's file is sent */
+	bool send_broken; /* writing to the socket failed: nothing more to send */
+	bool sigpipe_sent;
+	bool got_output;             /* a STDOUT or STDERR frame came: the command ran */
+	bool got_error;              /* the agent sent ERROR; an EXIT may follow */
+	long long error_deadline_ms; /* how long to wait for that EXIT */
+	bool got_exit;
+	struct hyp_exit exit;
+};
+void exec_stream_init(struct exec_stream *st, struct exec_session *s, struct exec_out out[2]);
+int exec_stream_frame(struct exec_stream *st, struct hyp_msg *msg, hyp_error *err);
+bool exec_stream_wants_stdin(const struct exec_stream *st);
+int exec_stream_read_stdin(struct exec_stream *st, hyp_error *err);
+int exec_stream_signal(struct exec_stream *st, int signo, hyp_error *err);
+int exec_stream_write_out(struct exec_stream *st, int i, hyp_error *err);
+/* --script's file, the deferred STDIN_EOF, credit for what was written. */
+int exec_stream_step(struct exec_stream *st, hyp_error *err);
 
 /* exec_relay.c: the loop, until the agent's EXIT (0, *ret_exit) or a failure. */
 int exec_relay(struct exec_session *s, int sfd, struct exec_out out[2], struct hyp_exit *ret_exit,

@@ -10,6 +10,7 @@
 #include "exec.h"
 #include "hyp_cleanup.h"
 #include "hyp_config.h"
+#include "hyp_guest_commands.h"
 #include "hyp_ini.h"
 #include "hyp_names.h"
 
@@ -204,6 +205,7 @@ static int load_config(struct exec_opts *o, hyp_error *err)
 		r = hyp_fail(err, ENOMEM, "out of memory");
 	if (!o->timeout_set)
 		o->timeout_s = cfg.boot_timeout_s;
+	o->guest_commands = steal_pointer(&cfg.guest_commands);
 	hyp_config_free(&cfg);
 	return r;
 }
@@ -227,13 +229,15 @@ int exec_opts_resolve(struct exec_opts *o, hyp_error *err)
 	/* the config is only needed for what the command line left open */
 	if (o->config_path || !o->state_dir || !o->timeout_set)
 		return load_config(o, err);
-	return 0;
+	return hyp_guest_commands_default(HYP_GUEST_COMMANDS_DIRS, &o->guest_commands, err);
 }
 
 void exec_opts_free(struct exec_opts *o)
 {
 	free(o->state_dir);
 	free(o->env_add);
+	hyp_strv_free(o->guest_commands);
+	o->guest_commands = NULL;
 	o->state_dir = NULL;
 	o->env_add = NULL;
 }

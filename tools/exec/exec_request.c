@@ -139,7 +139,7 @@ static int build_argv(const struct exec_opts *o, struct hyp_exec_request *x, hyp
 int exec_request_build(const struct exec_opts *o, bool tty, uint64_t file_size, struct hyp_msg *ret,
                        hyp_error *err)
 {
-	struct hyp_msg msg = {.type = HYP_MSG_EXEC};
+	struct hyp_msg msg = {.type = HYP_MSG_EXEC, .stream = HYP_STREAM_EXEC};
 	struct hyp_exec_request *x = &msg.exec;
 	mode_t mask = umask(0);
 	umask(mask);

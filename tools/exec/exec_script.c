@@ -57,7 +57,8 @@ int exec_script_queue(struct exec_script *sc, struct hyp_chan *chan, size_t chun
 		chunk = sizeof(buf);
 	while (sc->fd >= 0 && sc->left > 0 && hyp_chan_can_queue(chan)) {
 		size_t n = sc->left < chunk ? (size_t)sc->left : chunk;
-		struct hyp_msg msg = {.type = HYP_MSG_FILE, .data = {buf, n}};
+		struct hyp_msg msg = {
+		    .type = HYP_MSG_FILE, .stream = HYP_STREAM_EXEC, .data = {buf, n}};
 		int r = read_chunk(sc, buf, n, err);
 		if (r < 0 || (r = hyp_chan_queue(chan, &msg, err)) < 0)
 			return r;

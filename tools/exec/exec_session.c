@@ -61,8 +61,7 @@ static int receive(struct exec_session *s, struct hyp_msg *ret_msg, hyp_error *e
 
 static int hello(struct exec_session *s, hyp_error *err)
 {
-	struct hyp_msg msg = {.type = HYP_MSG_HELLO,
-	                      .hello = {HYP_PROTO_VERSION, HYP_FRAME_MAX_PAYLOAD}};
+	struct hyp_msg msg = hyp_hello_ours();
 	int r = hyp_chan_send_wait(&s->chan, &msg, s->deadline_ms, err);
 	if (r == -ETIMEDOUT)
 		return no_answer(s, err);
@@ -72,7 +71,7 @@ static int hello(struct exec_session *s, hyp_error *err)
 		return r;
 	if (msg.type != HYP_MSG_HELLO)
 		return unexpected(s, &msg, "HELLO", err);
-	if ((r = hyp_hello_check(&msg.hello, err)) < 0)
+	if ((r = hyp_hello_check(&msg.hello, &s->version, err)) < 0)
 		return hyp_error_prefix(err, "job %u: the guest's agent", s->o->job_id);
 	s->peer_max = msg.hello.max_payload;
 	return 0;

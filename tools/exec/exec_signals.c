@@ -24,6 +24,7 @@ static void relayed_set(bool tty, sigset_t *set)
 		sigaddset(set, forwarded[i]);
 	if (tty)
 		sigaddset(set, SIGWINCH);
+	sigaddset(set, SIGCHLD); /* a guest command ended (exec_guest.c) */
 }
 
 int exec_signals_open(bool tty, hyp_error *err)
