@@ -22,7 +22,9 @@ expect_eq() {
 
 # expect_match NAME REGEX TEXT
 expect_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "expected /$2/ in:" "$3"; fi
+	# a here-string, not a pipe: grep -q stopping early would SIGPIPE printf,
+	# which pipefail turns into a failed match
+	if grep -Eq -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "expected /$2/ in:" "$3"; fi
 }
 
 summary() {

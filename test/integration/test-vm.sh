@@ -115,8 +115,11 @@ expect_eq "uid in the guest" "$(id -u $user1)" "$(hx -- id -u)"
 expect_eq "gid in the guest" "$(id -g $user1)" "$(hx -- id -g)"
 expect_eq "guest runs the appliance kernel" "$(cat "$appliance/kernel-release")" "$(hx -- uname -r)"
 expect_eq "cwd as asked" "/tmp" "$(hx -C /tmp -- pwd)"
-expect_eq "exactly the environment asked for" "A=1 B=two words" \
-	"$(hx -i -e A=1 -e 'B=two words' -- env | sort | tr '\n' ' ' | sed 's/ $//')"
+out=$(hx -i -e A=1 -e 'B=two words' -- env | sort)
+expect_eq "exactly the environment asked for (and the agent's HYPERION_SESSION)" "A=1 B=two words" \
+	"$(grep -v '^HYPERION_SESSION=' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+expect_match "... HYPERION_SESSION names the session's socket, for the guest's Slurm commands" \
+	"^HYPERION_SESSION=/.*/hyperion-session\.[0-9]+\.sock$" "$(grep '^HYPERION_SESSION=' <<<"$out")"
 
 echo "== stdio"
 head -c 100M /dev/urandom >"$tmp/in"
