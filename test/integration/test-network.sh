@@ -127,6 +127,9 @@ for i in $(seq 180); do
 	echo "from-$(hostname)" | nc -w 2 node2 5000 2>/dev/null && echo TCP-OK && break
 	sleep 1
 done
+# srun in the guest (issue 9's guest commands): a step on both nodes, each
+# task in its node's VM
+echo "srun: $(srun -N 2 -n 2 hostname | sort | tr '\n' ' ')"
 JOB
 chmod 755 "$work1/byname.sh"
 c=$(as1 sbatch --parsable -N 2 -w node1,node2 --mem=256 --vm-image=default -o "$work1/out-%j.txt" "$work1/byname.sh")
@@ -142,6 +145,7 @@ expect_match "the batch script runs in node1's VM" "^host=node1" "$out"
 expect_match "... whose /etc/hosts names node2 at its job address" "$(subnet "$c")\.0\.2[[:space:]]+node2" "$out"
 expect_match "... and opens a TCP connection to node2's VM by name" "TCP-OK" "$out"
 expect_match "... which node2's VM received" "from-node1" "$(cat "$tmp/recv-c")"
+expect_match "... and its srun -N 2 runs a task in each VM, named as its node" "^srun: node1 node2 $" "$out"
 check "job $c completed: no tap, VXLAN, bridge, FDB entry or state left on its nodes" \
 	wait_for 30 none_left "$c" node1 node2
 
