@@ -5,6 +5,8 @@
 #    reuses the image); both boot, the systemd one with systemd as PID 1;
 #  - --from-manifest rebuilds debian-12 with the same package versions, and
 #    refuses an agent that is not the manifest's;
+#  - with an agent that has the guest Slurm commands, srun is a link to it
+#    in the guest (skipped before they are merged);
 #  - the guest CPU has the x86-64-v2 flags under TCG (<cpu mode='maximum'>);
 #  - an image without the agent fails with the boot-timeout message naming
 #    the agent and the last console lines;
@@ -138,6 +140,13 @@ expect_match "--init=agent boots to the agent" "ready in" "$out"
 expect_eq "... the agent is PID 1 (/sbin/init)" "init /usr/libexec/hyperion/hyperion-agent" \
 	"$(hx 7200 -- sh -c 'echo $(cat /proc/1/comm) $(readlink -f /sbin/init)' 2>&1)"
 expect_match "... python3 is Debian's" "^3\.11\." "$(hx 7200 -- python3 -c 'import sys; print(sys.version)' 2>&1)"
+if grep -qa HYPERION_SESSION "$build/agent/hyperion-agent"; then
+	expect_eq "... srun is the guest command, a link to the agent" \
+		"/usr/local/bin/srun /usr/libexec/hyperion/hyperion-agent" \
+		"$(hx 7200 -- sh -c 'echo $(command -v srun) $(readlink -f /usr/local/bin/srun)' 2>&1)"
+else
+	echo "SKIP guest srun: this agent has no guest Slurm commands (branch wip-stream)"
+fi
 flags=$(hx 7200 -- sh -c "grep -m1 '^flags' /proc/cpuinfo" 2>&1)
 missing=""
 for f in cx16 lahf_lm popcnt sse4_1 sse4_2 ssse3; do grep -qw "$f" <<<"$flags" || missing+=" $f"; done
