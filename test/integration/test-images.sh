@@ -26,7 +26,7 @@
 # flock /run/hyperion-slurm.lock when others share the machine).
 # Uses job ids 7200-7299 for VMs started without Slurm. Takes about 2 min
 # with cached images (measured), plus about 2.5 min when it builds them,
-# plus about 55 s for the rebuild from the manifest.
+# plus 55-70 s for the rebuild from the manifest (measured).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
