@@ -13,6 +13,8 @@
 
 #include "hyp_error.h"
 
+struct hyp_config;
+
 #define PBS_USAGE                                                                                  \
 	"usage: hyperion-pbs [--config FILE] [--exec PATH] COMMAND ...\n"                          \
 	"  check\n"                                                                                \
@@ -60,6 +62,10 @@ bool pbs_select_every_chunk_has(const char *select, const char *key);
  * into every chunk of the select as this host-level one. */
 #define PBS_IMAGE_KEY "hyperion_image"
 
+/* The longest image: a catalog name, or the path of a user's own image
+ * (user_images), as the Slurm plugin takes (PLUGIN_IMAGE_MAX). */
+#define PBS_IMAGE_MAX 1024
+
 /* `select` with key=value in every chunk (replacing one there); an empty
  * select becomes one chunk "1:key=value". malloc'd. */
 int pbs_select_with(const char *select, const char *key, const char *value, char **ret,
@@ -70,7 +76,7 @@ int pbs_select_with(const char *select, const char *key, const char *value, char
 struct torque_resources {
 	unsigned ncpus;
 	unsigned long long mem_mib;
-	char image[128];
+	char image[PBS_IMAGE_MAX];
 };
 int torque_resources_parse(const char *list, struct torque_resources *ret, hyp_error *err);
 
@@ -112,6 +118,11 @@ int pbs_stop(const struct pbs_args *a, hyp_error *err);
  * With NAME, --select must size every chunk (mem=), and it prints the
  * select that carries the image to the moms (pbs_select_with). */
 int pbs_check_image(const struct pbs_args *a, hyp_error *err);
+/* check-image for a user's own image (an absolute path): allowed by
+ * user_images, and the path's form (hyp_image_path_check). The file itself
+ * is not opened: the queuejob hook runs as root on the server host, which
+ * may not see the user's files; the node checks it as the user before boot. */
+int pbs_check_image_path(const struct hyp_config *cfg, const char *path, hyp_error *err);
 /* check: print the node's Hyperion features ("" when it cannot run VMs). */
 int pbs_check(const struct pbs_args *a, hyp_error *err);
 /* exec execs hyperion-exec; exec-argv prints its argv, NUL-terminated.

@@ -52,7 +52,7 @@ static bool is_shell(const char *path)
 static int vm_job(const struct pbs_args *a, hyp_error *err)
 {
 	struct torque_resources t = {0};
-	char image[128];
+	char image[PBS_IMAGE_MAX];
 	int r = a->resources ? torque_resources_parse(a->resources, &t, err) : 0;
 	if (r < 0)
 		return r;

@@ -241,7 +241,9 @@ static int torque_item(char *item, struct torque_resources *t, hyp_error *err)
 		return parse_count(item, v, &t->ncpus, err);
 	if (strcmp(item, "vm_image") == 0) {
 		if ((size_t)snprintf(t->image, sizeof(t->image), "%s", v) >= sizeof(t->image))
-			return hyp_fail(err, ENAMETOOLONG, "vm_image '%s' is too long", v);
+			return hyp_fail(err, ENAMETOOLONG,
+			                "vm_image '%.64s...' is too long (at most %zu)", v,
+			                sizeof(t->image) - 1);
 		return 0;
 	}
 	/* nodes=1:ppn=2: the cpus per node */

@@ -12,6 +12,7 @@
 #include "hyp_check.h"
 #include "hyp_cleanup.h"
 #include "hyp_config.h"
+#include "hyp_image_check.h"
 #include "hyp_job.h"
 #include "hyp_names.h"
 #include "pbs.h"
@@ -30,16 +31,16 @@ int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	_cleanup_(hyp_catalog_free) struct hyp_catalog cat = {0};
 	const struct hyp_image *img;
-	char name[128];
+	char name[PBS_IMAGE_MAX];
 	struct pbs_args x = *a;
 	x.image = a->argc == 1 && a->argv[0][0] ? a->argv[0] : NULL;
 	int r = pbs_job_image(&x, &(struct torque_resources){0}, name, sizeof(name), err);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	r = hyp_config_load(a->config_path, &cfg, err);
-	if (r >= 0)
-		r = hyp_catalog_load(cfg.image_catalog, &cat, err);
-	if (r >= 0)
+	if (r >= 0 && name[0] == '/')
+		r = pbs_check_image_path(&cfg, name, err);
+	else if (r >= 0 && (r = hyp_catalog_load(cfg.image_catalog, &cat, err)) >= 0)
 		r = hyp_catalog_lookup(&cat, name, &img, err);
 	if (r < 0 || !x.image)
 		return r;
@@ -52,6 +53,16 @@ int pbs_check_image(const struct pbs_args *a, hyp_error *err)
 		    "a VM job gives the size of its VM in -l select, with mem= in every "
 		    "chunk (for example -l select=1:ncpus=1:mem=512mb)");
 	return print_select(a, name, err);
+}
+
+int pbs_check_image_path(const struct hyp_config *cfg, const char *path, hyp_error *err)
+{
+	if (!cfg->user_images)
+		return hyp_fail(err, EPERM,
+		                "'%s': this site does not allow user-supplied images "
+		                "(user_images = no): give an image name",
+		                path);
+	return hyp_image_path_check(path, err);
 }
 
 static void quiet(void *data, enum hyp_check_status st, const char *name, const char *detail)
@@ -80,7 +91,10 @@ int pbs_job_image(const struct pbs_args *a, const struct torque_resources *t, ch
                   size_t size, hyp_error *err)
 {
 	if (a->image) {
-		snprintf(buf, size, "%s", a->image);
+		if ((size_t)snprintf(buf, size, "%s", a->image) >= size)
+			return hyp_fail(err, ENAMETOOLONG,
+			                "image '%.64s...' is too long (at most %zu)", a->image,
+			                size - 1);
 		return 0;
 	}
 	if (a->select) {
@@ -120,7 +134,7 @@ int pbs_start(const struct pbs_args *a, hyp_error *err)
 {
 	struct torque_resources t = {0};
 	struct pbs_share s;
-	char image[128];
+	char image[PBS_IMAGE_MAX];
 	_cleanup_free_ char *cpus = NULL;
 	int r = a->resources ? torque_resources_parse(a->resources, &t, err) : 0;
 	if (r >= 0)

@@ -3,6 +3,10 @@
 # libvirtd with TCG guests, then through Slurm as the non-root hyptest1:
 #  - scripts/build-image builds both start modes (cached: a second run
 #    reuses the image); both boot, the systemd one with systemd as PID 1;
+#  - --from-manifest rebuilds debian-12 with the same package versions, and
+#    refuses an agent that is not the manifest's;
+#  - with an agent that has the guest Slurm commands, srun is a link to it
+#    in the guest (skipped before they are merged);
 #  - the guest CPU has the x86-64-v2 flags under TCG (<cpu mode='maximum'>);
 #  - an image without the agent fails with the boot-timeout message naming
 #    the agent and the last console lines;
@@ -21,7 +25,8 @@
 # Starts and stops the Slurm cluster (run it under
 # flock /run/hyperion-slurm.lock when others share the machine).
 # Uses job ids 7200-7299 for VMs started without Slurm. Takes about 2 min
-# with cached images (measured), plus about 2.5 min when it builds them.
+# with cached images (measured), plus about 2.5 min when it builds them,
+# plus 55-70 s for the rebuild from the manifest (measured).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +64,21 @@ deb=$images/debian-12
 expect_match "the manifest lists package versions" "^package python3 3\.11" "$(cat "$deb/manifest")"
 expect_match "... and the catalog entry is written next to the image" "^\[image debian-12\]" \
 	"$(cat "$deb/image.conf")"
+
+echo "== build-image --from-manifest (reproducible from its manifest)"
+again=$(mktemp -d /var/tmp/hyperion-images-it-again.XXXXXX)
+cp "$build/agent/hyperion-agent" "$again/other-agent" && echo >>"$again/other-agent"
+out=$("$top/scripts/build-image" --from-manifest "$deb/manifest" --agent "$again/other-agent" \
+	--output "$again/img" 2>&1) && fail "another agent than the manifest's: accepted" "$out"
+expect_match "another agent than the manifest's is refused" "is not the manifest's \(sha256 " "$out"
+t0=$(date +%s)
+out=$("$top/scripts/build-image" --from-manifest "$deb/manifest" --agent "$build/agent/hyperion-agent" \
+	--output "$again/img" 2>&1) || fail "build-image --from-manifest" "$(tail -n 20 <<<"$out")"
+expect_eq "--from-manifest: the same package versions ($(($(date +%s) - t0)) s)" \
+	"$(grep '^package ' "$deb/manifest")" "$(grep '^package ' "$again/img/manifest" 2>&1)"
+expect_eq "... the same init mode and modules" "$(grep -E '^input (init|modules) ' "$deb/manifest")" \
+	"$(grep -E '^input (init|modules) ' "$again/img/manifest" 2>&1)"
+rm -rf "$again"
 
 tmp=$(mktemp -d /tmp/hyperion-images-it.XXXXXX)
 chmod 755 "$tmp"
@@ -120,6 +140,13 @@ expect_match "--init=agent boots to the agent" "ready in" "$out"
 expect_eq "... the agent is PID 1 (/sbin/init)" "init /usr/libexec/hyperion/hyperion-agent" \
 	"$(hx 7200 -- sh -c 'echo $(cat /proc/1/comm) $(readlink -f /sbin/init)' 2>&1)"
 expect_match "... python3 is Debian's" "^3\.11\." "$(hx 7200 -- python3 -c 'import sys; print(sys.version)' 2>&1)"
+if grep -qa HYPERION_SESSION "$build/agent/hyperion-agent"; then
+	expect_eq "... srun is the guest command, a link to the agent" \
+		"/usr/local/bin/srun /usr/libexec/hyperion/hyperion-agent" \
+		"$(hx 7200 -- sh -c 'echo $(command -v srun) $(readlink -f /usr/local/bin/srun)' 2>&1)"
+else
+	echo "SKIP guest srun: this agent has no guest Slurm commands (branch wip-stream)"
+fi
 flags=$(hx 7200 -- sh -c "grep -m1 '^flags' /proc/cpuinfo" 2>&1)
 missing=""
 for f in cx16 lahf_lm popcnt sse4_1 sse4_2 ssse3; do grep -qw "$f" <<<"$flags" || missing+=" $f"; done
