@@ -64,6 +64,12 @@ static bool managed_by_other(const struct hyp_config *cfg, const struct hyp_vm_i
 	return strcmp(value ? value : HYP_MANAGER_SLURM, manager) != 0;
 }
 
+static bool unlisted(const struct hyp_config *cfg, const struct hyp_vm_info *vm)
+{
+	_cleanup_free_ char *list = hyp_job_resources_path(cfg->state_dir, vm->node, vm->job_id);
+	return !list || access(list, F_OK) < 0;
+}
+
 static bool too_young(const struct hyp_vm_info *vm, time_t started_before)
 {
 	return started_before && vm->started > started_before;
@@ -82,7 +88,8 @@ int hyp_reconcile_jobs(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
 	for (size_t i = 0; i < n; i++) {
 		const struct hyp_vm_info *vm = &vms[i];
 		if ((o->node && strcmp(vm->node, o->node)) || vm->job_id == o->skip_job ||
-		    too_young(vm, o->started_before) || managed_by_other(cfg, vm, o->manager) ||
+		    too_young(vm, o->started_before) || (o->listed_only && unlisted(cfg, vm)) ||
+		    managed_by_other(cfg, vm, o->manager) ||
 		    o->alive(o->alive_data, vm->node, vm->job_id))
 			continue;
 		hyp_error e = {0};

@@ -46,6 +46,12 @@ struct hyp_reconcile_opts {
 	/* only jobs of this scheduler (HYP_MANAGER_*; a job that recorded
 	 * none is Slurm's); NULL: every job */
 	const char *manager;
+	/* only jobs with a resource list in cfg's state directory: what the
+	 * automatic reconciliations judge. A domain without one belongs to
+	 * another state directory or tool (a second cluster's slurmd on the
+	 * host, a PBS mom, hyperionctl with a config of its own), or is an
+	 * orphan only an admin's `hyperionctl reap` may release. */
+	bool listed_only;
 };
 int hyp_reconcile_jobs(struct hyp_vm_conn *conn, const struct hyp_config *cfg,
                        const struct hyp_reconcile_opts *opts, unsigned *ret_released,
@@ -62,7 +68,8 @@ static inline int hyp_reconcile(struct hyp_vm_conn *conn, const struct hyp_confi
 	                               .alive_data = data,
 	                               .skip_job = skip_job,
 	                               .log = log,
-	                               .manager = HYP_MANAGER_SLURM};
+	                               .manager = HYP_MANAGER_SLURM,
+	                               .listed_only = true};
 	return hyp_reconcile_jobs(conn, cfg, &o, NULL, err);
 }
 

@@ -63,8 +63,11 @@ int plugin_slurmd_reconcile(void)
 	_cleanup_(hyp_config_free) struct hyp_config cfg = {0};
 	_cleanup_(hyp_vm_disconnectp) struct hyp_vm_conn *conn = NULL;
 	struct hyp_release_ctx log = {.log = log_released, .log_data = "slurmd start"};
-	struct hyp_reconcile_opts o = {
-	    .alive = hyp_job_alive_locally, .log = &log, .manager = HYP_MANAGER_SLURM};
+	struct hyp_reconcile_opts o = {.node = plugin_node_name(),
+	                               .alive = hyp_job_alive_locally,
+	                               .log = &log,
+	                               .manager = HYP_MANAGER_SLURM,
+	                               .listed_only = true};
 	unsigned released = 0;
 	int r = hyp_config_load(plugin.config_path, &cfg, &err);
 	if (r >= 0)

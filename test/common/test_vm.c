@@ -168,3 +168,25 @@ Test(vm, slurm_reconciliation_leaves_other_schedulers_jobs)
 	cr_expect_eq(released, 1);
 	hyp_vm_disconnect(conn);
 }
+
+Test(vm, automatic_reconciliation_leaves_domains_listed_elsewhere)
+{
+	struct hyp_vm_conn *conn = NULL;
+	hyp_error err = {0};
+	cr_assert_eq(hyp_vm_connect(&cfg, &conn, &err), 0, "%s", err.msg);
+	/* Another state directory's VM on the same libvirtd (a PBS mom, a
+	 * second cluster), unknown to this state directory. */
+	define_running(raw(conn), "hyperion-n1-12");
+	struct hyp_reconcile_opts o = {
+	    .node = "n1", .alive = alive_7, .manager = HYP_MANAGER_SLURM, .listed_only = true};
+	unsigned released = 1;
+	cr_assert_eq(hyp_reconcile_jobs(conn, &cfg, &o, &released, &err), 0, "%s", err.msg);
+	cr_expect_eq(released, 0, "no resource list here: not this state directory's to judge");
+	virDomainPtr d = virDomainLookupByName(raw(conn), "hyperion-n1-12");
+	cr_expect_not_null(d);
+	virDomainFree(d);
+	o.listed_only = false; /* an admin's hyperionctl reap: orphans go */
+	cr_assert_eq(hyp_reconcile_jobs(conn, &cfg, &o, &released, &err), 0, "%s", err.msg);
+	cr_expect_eq(released, 1);
+	hyp_vm_disconnect(conn);
+}

@@ -220,6 +220,8 @@ for _ in $(seq 60); do
 	sleep 1
 done
 check "the job's VM runs, with a resource list" test -s "$state/$node/job.$jid.res"
+# the extern step boots the VM at the job's start: wait for the batch step too
+for _ in $(seq 60); do pgrep -f "^slurmstepd: \[$jid\.batch\]" >/dev/null && break; sleep 1; done
 pkill -KILL -f "^slurmstepd: \[$jid\." || true
 sleep 1
 check "... its slurmstepd is gone" sh -c "! pgrep -f '^slurmstepd: \[$jid\.'"
