@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,13 @@ static int add_vxlan(const struct hyp_vm_net *net, const char *mtu, const char *
 	char vni[16], port[8];
 	snprintf(vni, sizeof(vni), "%u", net->vni);
 	snprintf(port, sizeof(port), "%u", net->vxlan_port);
+	if (if_nametoindex(net->fabric) == 0)
+		return hyp_fail(err, ENODEV,
+		                "network_bridge '%s', the interface that carries multi-node jobs' "
+		                "VXLAN, does not exist on this node: set network_bridge in "
+		                "hyperion.conf to the node's cluster fabric interface (or network = "
+		                "none for no guest network)",
+		                net->fabric);
 	int r = hyp_resources_add(res, HYP_RES_NETDEV, net->vxlan, err);
 	if (r >= 0)
 		r = run((const char *const[]){IP, "link", "add", "name", net->vxlan, "mtu", mtu,

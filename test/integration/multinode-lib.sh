@@ -14,6 +14,7 @@ write_hyperion_conf() {
 		vmm_reserve_mb = 64
 		images = $tmp/images.d
 		shares = /home
+		network_bridge = fab0
 	CONF
 	cat >"$tmp/images.d/test.conf" <<-CONF
 		[image default]

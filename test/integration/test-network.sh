@@ -31,7 +31,6 @@ cstate=/run/hyperion-cluster-network
 hstate=/run/hyperion-network-it
 export SLURM_CONF=$cstate/slurm.conf
 write_hyperion_conf
-echo "network_bridge = fab0" >>"$tmp/hyperion.conf" # the nodes' fabric link
 work1=$(getent passwd "$user1" | cut -d: -f6)/hyperion-network-it
 work2=$(getent passwd "$user2" | cut -d: -f6)/hyperion-network-it
 rm -rf "$work1" "$work2"
