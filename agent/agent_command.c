@@ -21,32 +21,7 @@
 
 #include "agent_session.h"
 #include "hyp_cleanup.h"
-
-static int open_pty(const struct hyp_exec_request *req, int *ret_master, int *ret_slave,
-                    hyp_error *err)
-{
-	char name[128];
-	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-	if (master < 0)
-		return hyp_fail_errno(err, "opening a pseudo-terminal (is /dev/pts mounted?)");
-	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)))
-		return hyp_fail_errno(err, "setting up a pseudo-terminal");
-	/* opened here, so that the master never reads EIO before the child has it */
-	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return hyp_fail_errno(err, "opening '%s'", name);
-	struct winsize ws = {.ws_row = req->rows, .ws_col = req->cols};
-	if (req->rows && req->cols)
-		ioctl(master, TIOCSWINSZ, &ws);
-	if (agent_fd_nonblock(master, true, err) < 0) {
-		close(slave);
-		return -err->code;
-	}
-	*ret_master = take_fd(&master);
-	*ret_slave = slave;
-	return 0;
-}
+#include "hyp_pty.h"
 
 /* A pipe whose parent end (index `parent`) is non-blocking. */
 static int open_pipe(int fds[2], int parent, hyp_error *err)
@@ -75,7 +50,7 @@ static int open_stdio(const struct hyp_exec_request *req, struct agent_cmd *cmd,
 	int in[2], out[2], errp[2];
 
 	if (cmd->tty) {
-		int r = open_pty(req, &cmd->master, &c->tty_fd, err);
+		int r = hyp_pty_open(req->rows, req->cols, &cmd->master, &c->tty_fd, err);
 		if (r < 0)
 			return r;
 		cmd->in_fd = cmd->out_fd = cmd->master;

@@ -7,6 +7,12 @@
  * host), then stdin to STDIN within the stream's window, STDOUT/STDERR to
  * fds 1-2 with their credit returned as written, the signals it receives as
  * SIGNAL, and at the EXIT: the host command's status, or death by its signal.
+ *
+ * On a terminal (stdin and stdout both are one) the REQUEST says so, with
+ * the window size: the host runs the command on a pty of its own, so this
+ * side's terminal is raw while the bytes go through (line editing and ^C
+ * happen once, on the host's pty), its size changes (SIGWINCH) go as WINCH,
+ * and its settings are restored on every way out.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,9 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -37,6 +45,7 @@ struct guestcmd {
 	struct hyp_flow flow;
 	int sfd;
 	bool stdin_open;
+	bool tty;
 	bool send_broken; /* the session closed our connection: its EXIT may still come */
 };
 
@@ -48,6 +57,43 @@ bool agent_guestcmd_is(const char *argv0)
 		if (!strcmp(base, names[i]))
 			return true;
 	return false;
+}
+
+/* What the terminal was before raw mode; restored at every exit. */
+static struct {
+	bool saved;
+	struct termios termios;
+} term;
+
+static void term_restore(void)
+{
+	if (term.saved)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &term.termios);
+	term.saved = false;
+}
+
+static int term_raw(hyp_error *err)
+{
+	struct termios raw;
+	if (tcgetattr(STDIN_FILENO, &term.termios) < 0)
+		return hyp_fail_errno(err, "reading the terminal's settings");
+	raw = term.termios;
+	cfmakeraw(&raw);
+	term.saved = true;
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0)
+		return hyp_fail_errno(err, "switching the terminal to raw mode");
+	return 0;
+}
+
+static struct hyp_msg winsize_msg(uint16_t type)
+{
+	struct winsize ws = {0};
+	struct hyp_msg m = {.type = type};
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+		ws = (struct winsize){0};
+	m.winsize.rows = ws.ws_row;
+	m.winsize.cols = ws.ws_col;
+	return m;
 }
 
 static int connect_session(const char *name, hyp_error *err)
@@ -81,11 +127,17 @@ static int send_request(struct guestcmd *g, int argc, char **argv, hyp_error *er
 		snprintf(cwd, sizeof(cwd), "/");
 	char *argv0 = argv[0];
 	argv[0] = (char *)g->name;
-	struct hyp_msg msg = {
-	    .type = HYP_MSG_REQUEST,
-	    .stream = STREAM,
-	    .request = {
-	        .cwd = cwd, .argv = argv, .argc = (uint32_t)argc, .envp = environ, .envc = envc}};
+	struct hyp_msg size = winsize_msg(HYP_MSG_WINCH);
+	struct hyp_msg msg = {.type = HYP_MSG_REQUEST,
+	                      .stream = STREAM,
+	                      .request = {.flags = g->tty ? HYP_EXEC_TTY : 0,
+	                                  .rows = g->tty ? size.winsize.rows : 0,
+	                                  .cols = g->tty ? size.winsize.cols : 0,
+	                                  .cwd = cwd,
+	                                  .argv = argv,
+	                                  .argc = (uint32_t)argc,
+	                                  .envp = environ,
+	                                  .envc = envc}};
 	int r = hyp_chan_queue(&g->chan, &msg, err);
 	argv[0] = argv0;
 	return r;
@@ -126,6 +178,7 @@ static void write_all(int fd, const uint8_t *p, size_t n)
 
 __attribute__((noreturn)) static void finish(const struct hyp_exit *e)
 {
+	term_restore();
 	if (!e->signaled)
 		exit((int)e->code);
 	sigset_t set;
@@ -151,7 +204,8 @@ static int on_frame(struct guestcmd *g, struct hyp_msg *m, struct hyp_exit *ret_
 	case HYP_MSG_CREDIT:
 		return hyp_flow_credit(&g->flow, STREAM, m->credit, err);
 	case HYP_MSG_ERROR:
-		fprintf(stderr, "%s: %s\n", g->name, m->error.message ? m->error.message : "");
+		fprintf(stderr, "%s: %s%s", g->name, m->error.message ? m->error.message : "",
+		        term.saved ? "\r\n" : "\n"); /* raw: no newline translation */
 		return 0;
 	case HYP_MSG_EXIT:
 		*ret_exit = m->exit;
@@ -174,6 +228,22 @@ static int take_frames(struct guestcmd *g, struct hyp_exit *ret_exit, hyp_error 
 	}
 	if (r == 0 && g->chan.eof)
 		return hyp_fail(err, ECONNRESET, "the session ended before the command did");
+	return r;
+}
+
+/* The signals received: SIGNAL to the host command; a new window size
+ * (SIGWINCH, on a terminal only) as WINCH. */
+static int take_signals(struct guestcmd *g, hyp_error *err)
+{
+	struct signalfd_siginfo si;
+	int r = 0;
+	while (r >= 0 && read(g->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo == SIGWINCH)
+			r = g->tty ? queue(g, winsize_msg(HYP_MSG_WINCH), err) : 0;
+		else
+			r = queue(g,
+			          (struct hyp_msg){.type = HYP_MSG_SIGNAL, .signo = si.ssi_signo},
+			          err);
 	return r;
 }
 
@@ -200,12 +270,8 @@ static int loop(struct guestcmd *g, struct hyp_exit *ret_exit, hyp_error *err)
 				continue;
 			return hyp_fail_errno(err, "poll");
 		}
-		struct signalfd_siginfo si;
-		while (p[1].revents && read(g->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			if ((r = queue(
-			         g, (struct hyp_msg){.type = HYP_MSG_SIGNAL, .signo = si.ssi_signo},
-			         err)) < 0)
-				return r;
+		if (p[1].revents && (r = take_signals(g, err)) < 0)
+			return r;
 		if (p[0].revents && (r = hyp_chan_fill(&g->chan, err)) < 0)
 			return r;
 		if (p[2].revents && (r = read_stdin(g, err)) < 0)
@@ -216,13 +282,16 @@ static int loop(struct guestcmd *g, struct hyp_exit *ret_exit, hyp_error *err)
 int agent_guestcmd_main(int argc, char **argv)
 {
 	const char *slash = strrchr(argv[0], '/');
-	struct guestcmd g = {.name = slash ? slash + 1 : argv[0], .stdin_open = true};
+	struct guestcmd g = {.name = slash ? slash + 1 : argv[0],
+	                     .stdin_open = true,
+	                     .tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)};
 	struct hyp_exit e = {.code = 1};
 	hyp_error err = {0};
 	sigset_t set;
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&set, forwarded[i]);
+	sigaddset(&set, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	hyp_flow_init(&g.flow);
@@ -233,8 +302,11 @@ int agent_guestcmd_main(int argc, char **argv)
 	int r = fd;
 	if (r >= 0)
 		r = send_request(&g, argc, argv, &err);
+	if (r >= 0 && g.tty)
+		r = term_raw(&err);
 	if (r >= 0)
 		r = loop(&g, &e, &err);
+	term_restore();
 	if (r < 0)
 		fprintf(stderr, "%s: %s\n", g.name, err.msg);
 	hyp_chan_free(&g.chan);

@@ -52,7 +52,7 @@ enum hyp_msg_type {
 	HYP_MSG_STDOUT = 7,    /* guest -> host */
 	HYP_MSG_STDERR = 8,    /* guest -> host */
 	HYP_MSG_SIGNAL = 9,    /* host -> guest */
-	HYP_MSG_WINCH = 10,    /* host -> guest */
+	HYP_MSG_WINCH = 10,    /* the stream's opener: a new terminal size */
 	HYP_MSG_EXIT = 11,     /* guest -> host, last frame of a session */
 	HYP_MSG_ERROR = 12,    /* both ways */
 	HYP_MSG_POWEROFF = 13, /* host -> guest, control port only */

@@ -11,6 +11,9 @@ answers HELLO, waits for the host's EXEC (stream 1), then per MODE:
                   one window), then credits the rest and prints the exit
   flood N ARGV... N REQUESTs at once on streams 2, 4, ...; prints how many
                   ran (EXIT 0), were refused with EAGAIN, EPERM, or other
+  tty R C R2 C2 ARGV...  one REQUEST in TTY mode with a window of R rows and
+                  C columns; once the command wrote READY, a WINCH to R2xC2
+                  and "go" typed on its terminal; prints what it wrote there
   streams N       N REQUESTs of a command the host refuses, one after the
                   other on new streams; prints the count refused
   bad KIND        a malformed or misplaced stream frame (KIND: host-stream,
@@ -22,7 +25,7 @@ import socket
 import struct
 import sys
 
-HELLO, EXEC, STDIN, STDIN_EOF, STDOUT, STDERR, SIGNAL = 1, 4, 5, 6, 7, 8, 9
+HELLO, EXEC, STDIN, STDIN_EOF, STDOUT, STDERR, SIGNAL, WINCH = 1, 4, 5, 6, 7, 8, 9, 10
 EXIT, ERROR, CREDIT, REQUEST = 11, 12, 15, 0x100
 WINDOW = 262144
 
@@ -36,9 +39,10 @@ def string(s):
     return struct.pack('>I', len(b)) + b
 
 
-def request(argv, stream):
+def request(argv, stream, tty=None):
     env = ['FAKE_GUEST=1', 'SLURM_JOB_ID=666']  # the task's SLURM_ stays
-    p = struct.pack('>IHH', 0, 0, 0) + string(os.getcwd())
+    flags, rows, cols = (1,) + tty if tty else (0, 0, 0)
+    p = struct.pack('>IHH', flags, rows, cols) + string(os.getcwd())
     p += struct.pack('>I', len(argv)) + b''.join(string(a) for a in argv)
     p += struct.pack('>I', len(env)) + b''.join(string(e) for e in env)
     return frame(REQUEST, p, stream)
@@ -108,6 +112,22 @@ def run(c, argv, signo=None):
     out, err, status, error = collect(c, 2, signal_at_line=signo)
     return 'out=%s err=%s %s error=%s\n' % (out.decode(errors='replace').strip(),
                                             err.decode(errors='replace').strip(), status, error)
+
+
+def tty(c, size, resize, argv):
+    c.send(request(argv, 2, size))
+    out = b''
+    while b'READY' not in out:
+        kind, s, data = c.read_frame()
+        if s == 2 and kind == STDOUT:
+            out += data
+            c.send(frame(CREDIT, struct.pack('>I', len(data)), 2))
+        elif s == 2 and kind in (STDERR, EXIT):
+            return 'not on a terminal: kind %d %r\n' % (kind, data)
+    c.send(frame(WINCH, struct.pack('>HH', *resize), 2) + frame(STDIN, b'go\r', 2))
+    rest, err, status, error = collect(c, 2)
+    text = (out + rest).decode(errors='replace').replace('\r\n', '|')
+    return 'tty=%s err=%s %s error=%s\n' % (text, err.decode(errors='replace'), status, error)
 
 
 def window(c, argv):
@@ -194,6 +214,9 @@ def main():
         finish(c, run(c, args))
     elif mode == 'signal':
         finish(c, run(c, args[1:], int(args[0])))
+    elif mode == 'tty':
+        n = [int(a) for a in args[:4]]
+        finish(c, tty(c, (n[0], n[1]), (n[2], n[3]), args[4:]))
     elif mode == 'window':
         finish(c, window(c, args))
     elif mode == 'flood':

@@ -88,6 +88,16 @@ data=$(head -c 90000 /dev/urandom | base64 -w0)
 expect_eq "stdin reaches it, in full" "$(printf %s "$data" | sha256sum | cut -d' ' -f1)" \
 	"$(FAKE_STDIN=$data req run sha256sum | sed 's/^out=\([0-9a-f]*\) .*/\1/')"
 
+echo "== terminal mode (REQUEST with HYP_EXEC_TTY, WINCH)"
+out=$(req tty 24 80 50 132 sh -c 'tty; test -t 0 && test -t 1 && test -t 2 && echo fds-tty; stty size; echo READY; read x; echo "got=$x"; stty size')
+expect_match "in TTY mode the command runs on a pty of its own" "tty=/dev/pts/[0-9]+\\|" "$out"
+expect_match "... as stdin, stdout and stderr" "\\|fds-tty\\|" "$out"
+expect_match "... with the window size of the REQUEST" "\\|24 80\\|READY" "$out"
+expect_match "... its input goes through the pty's line discipline" "\\|got=go\\|" "$out"
+expect_match "WINCH resizes it" "\\|50 132\\|? err= exit=0" "$out"
+out=$(req tty 24 80 24 80 sh -c 'ps -o tty=,sid=,pid= -p $$; echo READY; read x')
+expect_match "... the command leads a session with the pty as its controlling terminal" "pts/[0-9]+ +([0-9]+) +\\1\\|" "$out"
+
 echo "== signals and flow control"
 t0=$(date +%s%N)
 out=$(req signal 2 sh -c "echo ready; exec sleep $marker")
@@ -133,6 +143,7 @@ install -m 600 /dev/null "$jd2/exec.0.lock"
 cat >"$tmp/host/srun" <<'SH'
 #!/bin/sh
 case $1 in
+tty) tty; stty size; exit 0 ;;
 cat) exec cat ;;
 exit) exit "$2" ;;
 sleep) exec sleep "$2" ;;
@@ -167,6 +178,14 @@ expect_match "... with a clear message" "squeue: 'squeue' is not a command this 
 out=$(in_guest "srun sleep $marker & p=\$!; sleep 1; kill -INT \$p; wait \$p; echo rc=\$?" </dev/null 2>&1)
 expect_match "SIGINT to the in-guest srun ends the host command; srun dies of SIGINT" "rc=130" "$out"
 expect_eq "... and nothing of it is left" 0 "$(left)"
+# the thin srun on a terminal (hyperion-exec -t on pty-run.py's terminal)
+SLURM_JOB_ID=$job2 timeout -s KILL 60 python3 "$here/pty-run.py" "$tmp/pty.out" "$exec_tool" \
+	--config "$tmp/conf2" --timeout 10 -t -C "$tmp" -- sh -c "PATH=$tmp/guestbin:\$PATH
+stty rows 30 cols 100; srun tty; echo rc=\$?; stty -a | grep -o -- '.icanon'" >/dev/null 2>&1
+out=$(tr -d '\r' <"$tmp/pty.out")
+expect_match "srun on a terminal in the guest: the host's srun runs on a pty" "/dev/pts/[0-9]+" "$out"
+expect_match "... of the guest terminal's size" "(^|[^0-9])30 100" "$out"
+expect_match "... and the guest's terminal is cooked again after it" "rc=0.*[^-]icanon" "$(echo $out)"
 out=$(env -u HYPERION_SESSION "$tmp/guestbin/srun" x 2>&1; echo "rc=$?")
 expect_match "outside a session, a clear message" "srun: not in a Hyperion job's VM session" "$out"
 kill "$agent2" 2>/dev/null

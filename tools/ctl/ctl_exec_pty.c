@@ -20,35 +20,20 @@
 
 #include "ctl_exec.h"
 #include "hyp_cleanup.h"
+#include "hyp_pty.h"
 
 #define CHUNK 4096
 
 static int open_pty(struct ctl_exec_term *t, int like, hyp_error *err)
 {
-	char name[128];
 	struct termios tio;
-	struct winsize ws;
-	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0)
-		return hyp_fail_errno(err, "opening a pseudo-terminal");
-	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)))
-		return hyp_fail_errno(err, "setting up a pseudo-terminal");
-	/* held until the fork, so that the master never reads EIO before */
-	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return hyp_fail_errno(err, "opening '%s'", name);
-	/* the admin's settings and size, as a login would start */
-	if (tcgetattr(like, &tio) == 0)
-		tcsetattr(slave, TCSANOW, &tio);
-	if (ioctl(like, TIOCGWINSZ, &ws) == 0)
-		ioctl(slave, TIOCSWINSZ, &ws);
-	if (fcntl(master, F_SETFL, O_NONBLOCK) < 0) {
-		close(slave);
-		return hyp_fail_errno(err, "making the pty non-blocking");
-	}
-	t->master = take_fd(&master);
-	t->slave = slave;
-	return 0;
+	struct winsize ws = {0};
+	ioctl(like, TIOCGWINSZ, &ws);
+	int r = hyp_pty_open(ws.ws_row, ws.ws_col, &t->master, &t->slave, err);
+	/* the admin's settings, as a login would start */
+	if (r == 0 && tcgetattr(like, &tio) == 0)
+		tcsetattr(t->slave, TCSANOW, &tio);
+	return r;
 }
 
 int ctl_exec_term_open(struct ctl_exec_term *t, hyp_error *err)

@@ -27,6 +27,7 @@
 #include "exec_guest.h"
 #include "hyp_cleanup.h"
 #include "hyp_guest_commands.h"
+#include "hyp_pty.h"
 
 void exec_guest_init(struct exec_guest *g, struct hyp_chan *chan, char *const *allowed,
                      size_t chunk)
@@ -96,8 +97,10 @@ static char **child_env(const struct hyp_request *q)
 	return env;
 }
 
+/* fds: its stdin, stdout, stderr; or with tty >= 0, that pty slave for all
+ * three, as its controlling terminal. */
 __attribute__((noreturn)) static void child(const char *path, const struct hyp_request *q,
-                                            int fds[3])
+                                            int fds[3], int tty)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -105,7 +108,9 @@ __attribute__((noreturn)) static void child(const char *path, const struct hyp_r
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (int i = 0; i < 3; i++)
+	if (tty >= 0 && hyp_pty_take(tty) < 0)
+		_exit(126);
+	for (int i = 0; tty < 0 && i < 3; i++)
 		if (dup2(fds[i], i) < 0)
 			_exit(126);
 	char **env = child_env(q);
@@ -140,22 +145,34 @@ static void close_pipes(int p[3][2])
 			hyp_closep(&p[i][j]);
 }
 
+/* In TTY mode (p[0][1] the master, p[1][0] a dup of it, p[0][0] the slave). */
+static int open_pty(const struct hyp_request *q, int p[3][2], hyp_error *err)
+{
+	for (int i = 0; i < 3; i++)
+		p[i][0] = p[i][1] = -1;
+	int r = hyp_pty_open(q->rows, q->cols, &p[0][1], &p[0][0], err);
+	if (r == 0 && (p[1][0] = fcntl(p[0][1], F_DUPFD_CLOEXEC, 3)) < 0)
+		return hyp_fail_errno(err, "dup");
+	return r;
+}
+
 static int start(struct exec_guest *g, struct exec_guest_cmd *c, const char *path,
                  const struct hyp_request *q, hyp_error *err)
 {
 	int p[3][2];
-	int r = pipes(p, err);
+	bool tty = q->flags & HYP_EXEC_TTY;
+	int r = tty ? open_pty(q, p, err) : pipes(p, err);
 	pid_t pid = r < 0 ? -1 : fork();
 	if (pid == 0) {
 		int fds[3] = {p[0][0], p[1][1], p[2][1]};
-		child(path, q, fds);
+		child(path, q, fds, tty ? p[0][0] : -1);
 	}
 	if (pid < 0) {
 		close_pipes(p);
 		return r < 0 ? r : hyp_fail_errno(err, "fork");
 	}
 	*c = (struct exec_guest_cmd){
-	    .pid = pid, .in_fd = p[0][1], .out_fd = p[1][0], .err_fd = p[2][0]};
+	    .pid = pid, .in_fd = p[0][1], .out_fd = p[1][0], .err_fd = p[2][0], .tty = tty};
 	p[0][1] = p[1][0] = p[2][0] = -1;
 	close_pipes(p);
 	hyp_flow_init(&c->flow);
@@ -216,7 +233,11 @@ int exec_guest_frame(struct exec_guest *g, const struct hyp_msg *msg, hyp_error 
 		return 0;
 	case HYP_MSG_CREDIT:
 		return hyp_flow_credit(&c->flow, c->id, msg->credit, err);
-	default: /* WINCH: the command has no terminal here */
+	case HYP_MSG_WINCH: /* the kernel signals its foreground */
+		if (c->tty && c->out_fd >= 0)
+			hyp_pty_resize(c->out_fd, msg->winsize.rows, msg->winsize.cols);
+		return 0;
+	default:
 		return 0;
 	}
 }

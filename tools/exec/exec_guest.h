@@ -14,9 +14,10 @@
 #define EXEC_GUEST_POLLS (3 * EXEC_GUEST_MAX)
 
 struct exec_guest_cmd {
-	uint16_t id; /* its stream; 0: a free slot */
-	pid_t pid;   /* > 0 until reaped; also its process group */
-	int in_fd, out_fd, err_fd;
+	uint16_t id;               /* its stream; 0: a free slot */
+	pid_t pid;                 /* > 0 until reaped; also its process group */
+	int in_fd, out_fd, err_fd; /* TTY: the pty's master twice, no err_fd */
+	bool tty;
 	struct hyp_flow flow;
 	struct hyp_buf input; /* STDIN not yet written to it */
 	bool input_eof;

@@ -139,8 +139,11 @@ static int step_one(struct exec_guest *g, struct exec_guest_cmd *c, hyp_error *e
 	if ((credit.credit = hyp_flow_take_credit(&c->flow)) &&
 	    (r = hyp_chan_queue(g->chan, &credit, err)) < 0)
 		return r;
-	if (c->input_eof && c->in_fd >= 0 && !hyp_buf_pending(&c->input))
+	if (c->input_eof && c->in_fd >= 0 && !hyp_buf_pending(&c->input)) {
+		if (c->tty) /* the terminal's end of file, as the agent does */
+			(void)!write(c->in_fd, "\x04", 1);
 		close_in(c);
+	}
 	if (!c->exited)
 		return 0;
 	long long now = hyp_now_ms();
