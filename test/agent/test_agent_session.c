@@ -516,6 +516,22 @@ Test(agent_session, output_stops_at_the_window_and_the_session_goes_on, .timeout
 	agent_stop(&a);
 }
 
+/* The CREDIT bytes that come until the agent goes quiet for `ms`. */
+static size_t credits_until_quiet(struct agent *a, int ms)
+{
+	size_t total = 0;
+	for (;;) {
+		struct hyp_msg m;
+		hyp_error err = {0};
+		int r = hyp_chan_recv_wait(&a->chan, &m, hyp_now_ms() + ms, &err);
+		if (r == -ETIMEDOUT)
+			return total;
+		cr_assert_eq(r, 0, "%s", err.msg);
+		cr_assert_eq(m.type, HYP_MSG_CREDIT, "got %s", hyp_msg_type_name(m.type));
+		total += m.credit;
+	}
+}
+
 Test(agent_session, stdin_past_the_window_is_a_protocol_error, .timeout = 30)
 {
 	static uint8_t chunk[HYP_DATA_CHUNK];
@@ -523,10 +539,27 @@ Test(agent_session, stdin_past_the_window_is_a_protocol_error, .timeout = 30)
 	struct agent a;
 	agent_start(&a, AGENT_PORT_EXEC);
 	hello(&a);
-	send_exec(&a, sleep, 0); /* never reads its stdin: no credit comes back */
-	for (size_t sent = 0; sent < HYP_STREAM_WINDOW; sent += sizeof(chunk))
-		send_msg(&a,
-		         (struct hyp_msg){.type = HYP_MSG_STDIN, .data = {chunk, sizeof(chunk)}});
+	send_exec(&a, sleep, 0); /* never reads its stdin */
+	/* The agent credits what its pipe to the command takes (64 KiB or so),
+	 * then no more: fill the window, counting those credits, until it has
+	 * stayed shut for a while. */
+	size_t window = HYP_STREAM_WINDOW;
+	for (;;) {
+		while (window >= sizeof(chunk)) {
+			send_msg(&a, (struct hyp_msg){.type = HYP_MSG_STDIN,
+			                              .data = {chunk, sizeof(chunk)}});
+			window -= sizeof(chunk);
+		}
+		size_t credited = credits_until_quiet(&a, 300);
+		if (!credited && window == 0)
+			break;
+		window += credited;
+		if (window < sizeof(chunk)) { /* only a rest: send it exactly */
+			send_msg(&a,
+			         (struct hyp_msg){.type = HYP_MSG_STDIN, .data = {chunk, window}});
+			window = 0;
+		}
+	}
 	send_msg(&a, (struct hyp_msg){.type = HYP_MSG_STDIN, .data = {chunk, 1}});
 	expect_error(&a, EPROTO, "stream 1: 1 bytes of STDIN exceed the window of 0 bytes left");
 	agent_stop(&a);
