@@ -138,6 +138,10 @@ drive() {
 	case $fate in
 	cancel) scancel "$jid" ;;
 	kill9)
+		# the extern step boots the VM at the job's start: the batch step's
+		# slurmstepd may come a moment later (killing only the extern one
+		# makes Slurm requeue the job, another fate)
+		wait_for 60 pgrep -f "^slurmstepd: \[$jid\.batch\]" >/dev/null
 		pkill -KILL -f "^slurmstepd: \[$jid\." || true
 		on "$node" "$build/tools/ctl/hyperionctl" -c "$conf" reap --local >/dev/null
 		scancel "$jid"
