@@ -17,6 +17,7 @@
 
 #include "hyp_catalog.h"
 #include "hyp_cleanup.h"
+#include "hyp_devices.h"
 #include "hyp_hugepages.h"
 #include "hyp_vm.h"
 
@@ -198,22 +199,12 @@ static void check_hugepages(struct checker *c)
 	}
 }
 
-static bool dir_has_entries(const char *path)
-{
-	_cleanup_closedir_ DIR *d = opendir(path);
-	struct dirent *de;
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			return true;
-	return false;
-}
-
 static void check_vfio(struct checker *c)
 {
-	char groups[512], vfio[512];
-	path_in(c, "/sys/kernel/iommu_groups", groups, sizeof(groups));
+	char sys[512], vfio[512];
+	path_in(c, "/sys", sys, sizeof(sys));
 	path_in(c, "/dev/vfio/vfio", vfio, sizeof(vfio));
-	if (!dir_has_entries(groups))
+	if (!hyp_iommu_groups_present(sys))
 		reportf(c, HYP_CHECK_SKIP, "vfio",
 		        "no IOMMU groups: GPU and VF passthrough unavailable (enable the IOMMU)");
 	else if (access(vfio, F_OK) < 0)

@@ -72,6 +72,9 @@ void hyp_devices_free(struct hyp_devices *devs);
  * bindable, memory VFIO can pin. A node without VFIO fails with "VFIO not
  * available on this node" naming the devices. fs NULL: the real host.
  */
+/* Whether the IOMMU is on: SYS/kernel/iommu_groups has groups (SYS: /sys or
+ * a test's tree). */
+bool hyp_iommu_groups_present(const char *sys);
 int hyp_devices_ready(const struct hyp_vm_spec *spec, const struct hyp_hostfs *fs, hyp_error *err);
 
 /* Lease the VFs (listed in `resources` first) and fill their slots. */

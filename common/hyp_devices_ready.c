@@ -34,8 +34,10 @@ static void device_names(const struct hyp_devices *d, char *buf, size_t size)
 	}
 }
 
-static bool dir_has_entries(const char *path)
+bool hyp_iommu_groups_present(const char *sys)
 {
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", sys);
 	_cleanup_closedir_ DIR *d = opendir(path);
 	struct dirent *de;
 	while (d && (de = readdir(d)))
@@ -127,7 +129,7 @@ int hyp_devices_ready(const struct hyp_vm_spec *spec, const struct hyp_hostfs *f
 	char names[768], path[PATH_MAX];
 	device_names(d, names, sizeof(names));
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", sys);
-	if (!dir_has_entries(path))
+	if (!hyp_iommu_groups_present(sys))
 		return hyp_fail(err, ENODEV,
 		                "cannot pass through %s: VFIO not available on this node: %s is "
 		                "empty, the IOMMU is off (enable VT-d/AMD-Vi in the firmware and "

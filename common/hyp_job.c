@@ -181,36 +181,34 @@ static int record_boot(const struct hyp_job *job, hyp_error *err)
  */
 #define LOST_RETRIES 4
 
-static int reconnect(const struct hyp_config *cfg, struct hyp_vm_conn **conn, int tries,
-                     hyp_error *err)
-{
-	hyp_vm_disconnect(steal_pointer(conn));
-	nanosleep(&(struct timespec){.tv_sec = 1 << tries}, NULL);
-	return hyp_vm_connect(cfg, conn, err);
-}
+/* One step over a libvirt connection; returns -ECONNREFUSED when it is lost. */
+typedef int (*virt_step)(struct hyp_vm_conn *conn, const void *arg, hyp_error *err);
 
-static int vm_start(struct hyp_vm_conn **conn, struct hyp_job *job, hyp_error *err)
+/* Run `step`, again on a new connection while it finds it lost. */
+static int with_reconnect(const struct hyp_config *cfg, struct hyp_vm_conn **conn, virt_step step,
+                          const void *arg, hyp_error *err)
 {
 	int r;
-	for (int tries = 0;
-	     (r = hyp_vm_start(*conn, &job->cfg, &job->spec, err)) == -ECONNREFUSED &&
-	     tries < LOST_RETRIES;
-	     tries++)
-		if ((r = reconnect(&job->cfg, conn, tries, err)) < 0)
+	for (int tries = 0; (r = step(*conn, arg, err)) == -ECONNREFUSED && tries < LOST_RETRIES;
+	     tries++) {
+		hyp_vm_disconnect(steal_pointer(conn));
+		nanosleep(&(struct timespec){.tv_sec = 1 << tries}, NULL);
+		if ((r = hyp_vm_connect(cfg, conn, err)) < 0)
 			return r;
+	}
 	return r;
 }
 
-static int wait_ready(struct hyp_vm_conn **conn, struct hyp_job *job, hyp_error *err)
+static int vm_start_step(struct hyp_vm_conn *conn, const void *arg, hyp_error *err)
 {
-	int r;
-	for (int tries = 0; (r = hyp_vm_wait_ready(*conn, job->spec.name, job->cfg.boot_timeout_s,
-	                                           err)) == -ECONNREFUSED &&
-	                    tries < LOST_RETRIES;
-	     tries++)
-		if ((r = reconnect(&job->cfg, conn, tries, err)) < 0)
-			return r;
-	return r;
+	const struct hyp_job *job = arg;
+	return hyp_vm_start(conn, &job->cfg, &job->spec, err);
+}
+
+static int wait_ready_step(struct hyp_vm_conn *conn, const void *arg, hyp_error *err)
+{
+	const struct hyp_job *job = arg;
+	return hyp_vm_wait_ready(conn, job->spec.name, job->cfg.boot_timeout_s, err);
 }
 
 /* The boot time record_boot noted for a running VM; 0 while it boots. */
@@ -234,7 +232,7 @@ static int start(struct hyp_vm_conn **conn, struct hyp_job *job, unsigned flags,
 		              job->spec.job_id, log, &e);
 	}
 	long long t0 = hyp_now_ms();
-	int r = vm_start(conn, job, err);
+	int r = with_reconnect(&job->cfg, conn, vm_start_step, job, err);
 	if (r < 0)
 		return r;
 	job->reused = r == HYP_VM_REUSED;
@@ -244,7 +242,7 @@ static int start(struct hyp_vm_conn **conn, struct hyp_job *job, unsigned flags,
 		return 0;
 	/* A VM another step started and is still booting (the extern step's,
 	 * at allocation): this step waits for it too. */
-	r = wait_ready(conn, job, err);
+	r = with_reconnect(&job->cfg, conn, wait_ready_step, job, err);
 	if (r == -ECONNREFUSED) /* the node's fault, not the guest's */
 		return r;
 	if (r < 0)
@@ -272,6 +270,19 @@ int hyp_job_start(const struct hyp_job_request *req, unsigned flags, struct hyp_
 	return 0;
 }
 
+struct stop_args {
+	const struct hyp_config *cfg;
+	const char *node;
+	uint32_t job_id;
+	const struct hyp_release_ctx *log;
+};
+
+static int stop_step(struct hyp_vm_conn *conn, const void *arg, hyp_error *err)
+{
+	const struct stop_args *a = arg;
+	return hyp_vm_destroy(conn, a->cfg, a->node, a->job_id, a->log, err);
+}
+
 int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
                  const struct hyp_release_ctx *log, hyp_error *err)
 {
@@ -284,12 +295,9 @@ int hyp_job_stop(const char *config_path, const char *node, uint32_t job_id,
 		r = hyp_config_load(config_path, &cfg, err);
 	if (r >= 0)
 		r = hyp_vm_connect(&cfg, &conn, err);
-	for (int tries = 0; r >= 0 &&
-	                    (r = hyp_vm_destroy(conn, &cfg, node ? node : host, job_id, log,
-	                                        err)) == -ECONNREFUSED &&
-	                    tries < LOST_RETRIES;
-	     tries++)
-		r = reconnect(&cfg, &conn, tries, err);
+	struct stop_args a = {&cfg, node ? node : host, job_id, log};
+	if (r >= 0)
+		r = with_reconnect(&cfg, &conn, stop_step, &a, err);
 	return r;
 }
 
